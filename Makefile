@@ -1,0 +1,22 @@
+# ClipAD — the two set-up commands: `make demo` and `make test`.
+SWIFT ?= swift
+CONFIG ?= release
+
+.PHONY: bootstrap build demo test clean
+
+bootstrap:
+	@scripts/bootstrap
+
+build: bootstrap
+	$(SWIFT) build -c $(CONFIG)
+
+demo: build
+	$(SWIFT) run -c $(CONFIG) clipad demo --output demo-output
+
+# Tests run in release (-Ounchecked) with @testable import: numeric code in debug is 10-50x slower.
+test: bootstrap
+	$(SWIFT) build -c $(CONFIG) --build-tests
+	$(SWIFT) test -c $(CONFIG) --skip-build
+
+clean:
+	rm -rf .build demo-output

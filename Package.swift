@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds of ClipAD's own targets are compiled for speed: no bounds checks, AVX2/FMA.
+// (Never put side effects inside precondition/assert: they vanish under -Ounchecked.)
+let fast: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "ClipAD",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "clipad", targets: ["clipad"]),
+        .library(name: "ClipADKit", targets: ["Tensor", "Checkpoint", "ImageIO", "CLIP"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - System libraries
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CSPNG", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+
+        // MARK: - Library targets (arrows point down only)
+        .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: fast),
+        .target(name: "Checkpoint", dependencies: ["Tensor"], swiftSettings: fast),
+        .target(name: "ImageIO", dependencies: ["CSPNG", "CTurboJPEG"], swiftSettings: fast),
+        .target(name: "CLIP", dependencies: ["Tensor", "Checkpoint", "ImageIO"],
+                resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz")], swiftSettings: fast),
+
+        // MARK: - Command-line tool (thin: parsing and printing only)
+        .executableTarget(name: "clipad", dependencies: [
+            "Tensor", "Checkpoint", "ImageIO", "CLIP",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: fast),
+
+        // MARK: - Tests
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: fast),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Tensor"],
+                    resources: [.copy("Fixtures")], swiftSettings: fast),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"],
+                    resources: [.copy("Fixtures")], swiftSettings: fast),
+        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Tensor", "Checkpoint", "ImageIO"],
+                    resources: [.copy("Fixtures")], swiftSettings: fast),
+    ],
+    swiftLanguageModes: [.v5]
+)

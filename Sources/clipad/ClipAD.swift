@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct ClipADCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clipad",
+        abstract: "Industrial visual anomaly detection with CLIP.",
+        subcommands: []
+    )
+}
