@@ -22,12 +22,13 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CSPNG", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: - Library targets (arrows point down only)
         .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: fast),
         .target(name: "Checkpoint", dependencies: ["Tensor"], swiftSettings: fast),
         .target(name: "ImageIO", dependencies: ["CSPNG", "CTurboJPEG"], swiftSettings: fast),
-        .target(name: "CLIP", dependencies: ["Tensor", "Checkpoint", "ImageIO"],
+        .target(name: "CLIP", dependencies: ["Tensor", "Checkpoint", "ImageIO", "CZlib"],
                 resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz")], swiftSettings: fast),
 
         // MARK: - Command-line tool (thin: parsing and printing only)
