@@ -106,7 +106,7 @@ public struct CheckpointTensor: @unchecked Sendable {
             let storage = TensorStorage(borrowing: first.assumingMemoryBound(to: Float.self), count: count, owner: mapping)
             return Tensor(shape: shape, storage: storage)
         }
-        var out = Tensor(uninitialized: shape)
+        let out = Tensor(uninitialized: shape)
         let dst = out.mutableData
         if isContiguous {
             ElementConversion.toFloat(dtype, from: first, into: dst, count: count)
