@@ -36,11 +36,14 @@ public final class CLIPTokenizer: @unchecked Sendable {
         encoder = try BytePairEncoder(vocabularyText: vocabularyText, name: name)
     }
 
+    /// Location of the vocabulary bundled with the CLIP module (from the open_clip_torch wheel).
+    static func bundledVocabularyURL() -> URL? {
+        Bundle.module.url(forResource: "bpe_simple_vocab_16e6.txt", withExtension: "gz")
+    }
+
     private static let sharedResult: Result<CLIPTokenizer, TokenizerError> = {
         let name = "bpe_simple_vocab_16e6.txt.gz"
-        guard let url = Bundle.module.url(forResource: "bpe_simple_vocab_16e6.txt", withExtension: "gz") else {
-            return .failure(.missingResource(name))
-        }
+        guard let url = bundledVocabularyURL() else { return .failure(.missingResource(name)) }
         do {
             return .success(try CLIPTokenizer(vocabularyGzipURL: url))
         } catch let error as TokenizerError {
@@ -118,13 +121,16 @@ public final class CLIPTokenizer: @unchecked Sendable {
 
     // MARK: - Decoding
 
+    /// Raw bytes of the vocabulary string of `id` (`</w>` included), empty outside the vocabulary.
+    func vocabularyBytes(_ id: Int) -> [UInt8] {
+        id >= 0 && id < encoder.tokenBytes.count ? encoder.tokenBytes[id] : []
+    }
+
     /// Text of token ids, like open_clip's `decode`: `</w>` becomes a space, bad UTF-8 becomes U+FFFD,
     /// special tokens appear literally. Ids outside 0...49407 are skipped (note 0 is `!`, not padding).
     public func decode(_ ids: [Int]) -> String {
         var bytes: [UInt8] = []
-        for id in ids where id >= 0 && id < encoder.tokenBytes.count {
-            bytes.append(contentsOf: encoder.tokenBytes[id])
-        }
+        for id in ids { bytes.append(contentsOf: vocabularyBytes(id)) }
         return String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "</w>", with: " ")
     }
 }
