@@ -27,7 +27,8 @@ public struct Checkpoint: @unchecked Sendable {
 
     // MARK: - Loading
 
-    /// Reads a checkpoint, sniffing its format: zip (`PK\x03\x04`) -> torch zip or TorchScript, else safetensors.
+    /// Reads a checkpoint, sniffing its format: zip (`PK\x03\x04`) -> torch zip or TorchScript (`code/` entries),
+    /// a bare pickle -> legacy-format error, a JSON header after 8 bytes (or a `.safetensors` name) -> safetensors.
     public static func load(path: String) throws -> Checkpoint {
         let fileName = CheckpointError.displayName(path)
         let mapping: MappedFile
@@ -43,7 +44,8 @@ public struct Checkpoint: @unchecked Sendable {
         if head.count >= 2, head[0] == 0x80, (2...5).contains(head[1]) {
             throw CheckpointError.legacyTorchFormat(file: fileName)  // a bare pickle stream
         }
-        if SafetensorsReader.looksLikeSafetensors(bytes) {
+        // a truncated .safetensors file is still reported as a corrupt safetensors file, not an unknown one
+        if SafetensorsReader.looksLikeSafetensors(bytes) || path.hasSuffix(".safetensors") {
             let (tensors, metadata) = try SafetensorsReader.read(mapping: mapping, fileName: fileName)
             return Checkpoint(path: path, format: .safetensors, tensors: tensors, metadata: metadata)
         }

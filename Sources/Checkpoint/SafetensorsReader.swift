@@ -7,11 +7,10 @@ enum SafetensorsReader {
     /// The Rust crate refuses headers above 100 MB; so do we (and never above the file size).
     static let maxHeaderBytes = 100_000_000
 
-    /// Whether the bytes look like a safetensors file (used when sniffing the format).
+    /// Whether the bytes look like a safetensors file (used when sniffing the format): the JSON header's
+    /// opening brace after the 8-byte length. The length itself is validated by `read`, with a precise error.
     static func looksLikeSafetensors(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard bytes.count >= 10 else { return false }
-        let length = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
-        return length >= 2 && length <= UInt64(min(bytes.count - 8, maxHeaderBytes)) && bytes[8] == UInt8(ascii: "{")
+        bytes.count >= 9 && bytes[8] == UInt8(ascii: "{")
     }
 
     static func read(mapping: MappedFile, fileName: String) throws -> ([String: CheckpointTensor], [String: String]) {
@@ -83,6 +82,10 @@ enum SafetensorsReader {
         var result: [Int] = []
         for item in array {
             guard let number = item as? NSNumber else { return nil }
+            if let int = item as? Int, Double(int) == number.doubleValue {
+                result.append(int)  // exact integers, however large (bounds are checked by the caller)
+                continue
+            }
             let double = number.doubleValue
             guard double == double.rounded(), abs(double) < 9.0e15, let int = Int(exactly: double) else { return nil }
             result.append(int)
