@@ -187,6 +187,25 @@ final class TokenizerTests: XCTestCase {
                        scalars("οδος σ ασ'ς"))
     }
 
+    /// The O(n log n) heap merge must give the ids of open_clip's pass loop (used for long words).
+    func testHeapMergeEqualsPassMerge() throws {
+        let text = try GzipResource.contents(of: try vocabularyURL())
+        let encoder = try BytePairEncoder(vocabularyText: text, name: "bpe_simple_vocab_16e6.txt")
+        XCTAssertTrue(encoder.mergesAreOrdered)
+        let pools: [[UInt8]] = [Array("abcdefghijklmnopqrstuvwxyz".utf8), Array("aabbbe".utf8),
+                                Array("!?.,'-".utf8), Array("photobtle".utf8), Array("é中🍾".utf8)]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func nextRandom() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(state >> 33)
+        }
+        for trial in 0..<3000 {
+            let pool = pools[trial % pools.count]
+            let word = (0..<(1 + nextRandom() % 150)).map { _ in pool[nextRandom() % pool.count] }
+            XCTAssertEqual(encoder.encodeWordWithHeap(word), encoder.encodeWordByPasses(word), "trial \(trial)")
+        }
+    }
+
     // MARK: - Robustness
 
     func testTruncationKeepsEndOfText() throws {
@@ -249,7 +268,8 @@ final class TokenizerTests: XCTestCase {
         let tokenizer = try CLIPTokenizer.shared()
         let texts = ["&#99999999999999999999999;", "&", "&#", "&#x", String(repeating: "&amp;", count: 2000),
                      "\u{1B}[", "\u{1B}[12;", "<", "'", "\r\r\n\u{85}", String(repeating: "\u{301}", count: 500),
-                     String(repeating: "é", count: 3000), "\u{0}\u{FFFF}\u{10FFFF}"]
+                     String(repeating: "é", count: 3000), "\u{0}\u{FFFF}\u{10FFFF}",
+                     String(repeating: "qzxj", count: 50_000)]
         for text in texts {
             let ids = tokenizer.tokenize(text)
             XCTAssertLessThanOrEqual(ids.count, 77)

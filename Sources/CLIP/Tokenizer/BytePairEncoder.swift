@@ -27,6 +27,9 @@ struct BytePairEncoder: Sendable {
     let merges: [UInt64: UInt64]
     /// The vocabulary string of every id, decoded back to raw bytes (`</w>` kept as its 4 bytes).
     let tokenBytes: [[UInt8]]
+    /// Whether every merge only uses symbols made by earlier merges (true for CLIP's file). Then a new
+    /// pair always ranks after the merge that made it, and the heap merge order equals Python's passes.
+    let mergesAreOrdered: Bool
 
     // MARK: - Loading
 
@@ -72,17 +75,21 @@ struct BytePairEncoder: Sendable {
 
         var table: [UInt64: UInt64] = [:]
         table.reserveCapacity(pairs.count)
+        var ordered = true
         for (rank, pair) in pairs.enumerated() {
             guard let left = idOfString[pair.0], let right = idOfString[pair.1],
                   let merged = idOfString[pair.0 + pair.1] else {
                 throw TokenizerError.malformedVocabulary(
                     path: name, reason: "line \(rank + 2) merges a symbol that no earlier line defines")
             }
+            // Ids >= 512 are merge results; id 512 + r comes from line r.
+            if Int(left) >= Self.baseSymbolCount + rank || Int(right) >= Self.baseSymbolCount + rank { ordered = false }
             let key = UInt64(UInt32(left)) << 32 | UInt64(UInt32(right))
             // `dict(zip(merges, range))` also keeps the last rank of a repeated pair.
             table[key] = UInt64(rank) << 32 | UInt64(UInt32(merged))
         }
         merges = table
+        mergesAreOrdered = ordered
 
         // Raw bytes of each vocabulary string, for `decode`.
         var decoder = [UInt8](repeating: 0, count: 0x144)
@@ -117,9 +124,17 @@ struct BytePairEncoder: Sendable {
 
     // MARK: - Encoding
 
-    /// Ids of one pre-token (its UTF-8 bytes), as open_clip's `bpe`: repeatedly merge every
-    /// occurrence of the lowest-ranked adjacent pair, left to right, until no pair has a rank.
+    /// Words up to this many bytes use the simple pass loop; longer ones the heap (O(n log n)).
+    static let heapThreshold = 48
+
+    /// Ids of one pre-token (its UTF-8 bytes), as open_clip's `bpe`.
     func encodeWord(_ bytes: [UInt8]) -> [Int32] {
+        bytes.count > Self.heapThreshold && mergesAreOrdered ? encodeWordWithHeap(bytes) : encodeWordByPasses(bytes)
+    }
+
+    /// open_clip's `bpe` literally: repeatedly merge every occurrence of the lowest-ranked adjacent
+    /// pair, left to right, until no pair has a rank. O(n^2) in the word length.
+    func encodeWordByPasses(_ bytes: [UInt8]) -> [Int32] {
         guard !bytes.isEmpty else { return [] }
         var word = bytes.map { byteIDs[Int($0)] }
         word[word.count - 1] += 256
@@ -153,5 +168,88 @@ struct BytePairEncoder: Sendable {
             swap(&word, &next)
         }
         return word
+    }
+}
+
+extension BytePairEncoder {
+    // MARK: - Heap merge
+
+    /// Same result as `encodeWordByPasses` when `mergesAreOrdered`: pairs are merged in (rank, position)
+    /// order from a min-heap over a linked list of symbols, so a very long word costs O(n log n).
+    /// Stale heap entries (a side already merged away) are skipped when popped.
+    func encodeWordWithHeap(_ bytes: [UInt8]) -> [Int32] {
+        let count = bytes.count
+        guard count > 0 else { return [] }
+        var symbols = bytes.map { byteIDs[Int($0)] }
+        symbols[count - 1] += 256
+        var next = Array(1...count)        // `count` means none
+        var previous = Array(-1..<(count - 1))
+        var alive = [Bool](repeating: true, count: count)
+        var heap = MinHeap()
+
+        func pushPair(at index: Int) {
+            let right = next[index]
+            guard right < count else { return }
+            let key = UInt64(UInt32(symbols[index])) << 32 | UInt64(UInt32(symbols[right]))
+            if let entry = merges[key] { heap.push((entry & 0xFFFF_FFFF_0000_0000) | UInt64(index)) }
+        }
+        for index in 0..<(count - 1) { pushPair(at: index) }
+
+        while let top = heap.pop() {
+            let rank = top >> 32
+            let index = Int(top & 0xFFFF_FFFF)
+            let right = next[index]
+            guard alive[index], right < count else { continue }
+            let key = UInt64(UInt32(symbols[index])) << 32 | UInt64(UInt32(symbols[right]))
+            guard let entry = merges[key], entry >> 32 == rank else { continue }
+            symbols[index] = Int32(truncatingIfNeeded: entry & 0xFFFF_FFFF)
+            alive[right] = false
+            next[index] = next[right]
+            if next[index] < count { previous[next[index]] = index }
+            if previous[index] >= 0 { pushPair(at: previous[index]) }
+            pushPair(at: index)
+        }
+        var word: [Int32] = []
+        var index = 0                      // the first symbol is never merged away
+        while index < count {
+            word.append(symbols[index])
+            index = next[index]
+        }
+        return word
+    }
+}
+
+/// A binary min-heap of packed `(rank << 32 | position)` keys.
+private struct MinHeap {
+    private var items: [UInt64] = []
+
+    mutating func push(_ item: UInt64) {
+        items.append(item)
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            if items[parent] <= items[child] { break }
+            items.swapAt(parent, child)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> UInt64? {
+        guard let first = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1
+                guard left < items.count else { break }
+                var smallest = left
+                if left + 1 < items.count && items[left + 1] < items[left] { smallest = left + 1 }
+                if items[parent] <= items[smallest] { break }
+                items.swapAt(parent, smallest)
+                parent = smallest
+            }
+        }
+        return first
     }
 }
