@@ -15,8 +15,7 @@ demo: build
 
 # Tests run in release (-Ounchecked) with @testable import: numeric code in debug is 10-50x slower.
 test: bootstrap
-	$(SWIFT) build -c $(CONFIG) --build-tests
-	$(SWIFT) test -c $(CONFIG) --skip-build
+	$(SWIFT) test -c $(CONFIG)
 
 clean:
 	rm -rf .build demo-output

@@ -29,7 +29,8 @@ let package = Package(
         .target(name: "Checkpoint", dependencies: ["Tensor"], swiftSettings: fast),
         .target(name: "ImageIO", dependencies: ["CSPNG", "CTurboJPEG"], swiftSettings: fast),
         .target(name: "CLIP", dependencies: ["Tensor", "Checkpoint", "ImageIO", "CZlib"],
-                resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz")], swiftSettings: fast),
+                resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz"), .copy("Resources/architectures")],
+                swiftSettings: fast),
 
         // MARK: - Command-line tool (thin: parsing and printing only)
         .executableTarget(name: "clipad", dependencies: [
@@ -38,7 +39,7 @@ let package = Package(
         ], swiftSettings: fast),
 
         // MARK: - Tests
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: fast),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"], resources: [.copy("Fixtures")], swiftSettings: fast),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Tensor"],
                     resources: [.copy("Fixtures")], swiftSettings: fast),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"],

@@ -4,7 +4,7 @@ import ArgumentParser
 struct ClipADCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clipad",
-        abstract: "Industrial visual anomaly detection with CLIP.",
-        subcommands: []
+        abstract: "Industrial visual anomaly detection with CLIP (AnomalyCLIP, PromptAD, WinCLIP).",
+        subcommands: [TokenizeCommand.self, BenchCommand.self]
     )
 }

@@ -1,0 +1,86 @@
+import Tensor
+
+/// Weights of one residual attention block, named as in OpenAI/OpenCLIP checkpoints
+/// (`<prefix>.ln_1`, `.attn.in_proj_weight`, `.attn.out_proj`, `.ln_2`, `.mlp.c_fc`, `.mlp.c_proj`).
+public struct TransformerBlock: @unchecked Sendable {
+    public var ln1Weight: Tensor, ln1Bias: Tensor          // ln_1.weight / ln_1.bias
+    public var inProjWeight: Tensor, inProjBias: Tensor    // attn.in_proj_weight [3W, W] / attn.in_proj_bias
+    public var outProjWeight: Tensor, outProjBias: Tensor  // attn.out_proj.weight [W, W] / .bias
+    public var ln2Weight: Tensor, ln2Bias: Tensor          // ln_2.weight / ln_2.bias
+    public var fcWeight: Tensor, fcBias: Tensor            // mlp.c_fc.weight [M, W] / .bias
+    public var projWeight: Tensor, projBias: Tensor        // mlp.c_proj.weight [W, M] / .bias
+
+    public let heads: Int
+    public let activation: Activation
+
+    public var width: Int { ln1Weight.count }
+    public var headDim: Int { width / heads }
+
+    /// The state-dict key suffixes of a block, in one place for loading and strict key checks.
+    public static let keySuffixes = [
+        "ln_1.weight", "ln_1.bias", "attn.in_proj_weight", "attn.in_proj_bias",
+        "attn.out_proj.weight", "attn.out_proj.bias", "ln_2.weight", "ln_2.bias",
+        "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias",
+    ]
+
+    init(weights: WeightSource, prefix: String, heads: Int, activation: Activation) throws {
+        func w(_ s: String) throws -> Tensor { try weights.tensor("\(prefix).\(s)") }
+        ln1Weight = try w("ln_1.weight"); ln1Bias = try w("ln_1.bias")
+        inProjWeight = try w("attn.in_proj_weight"); inProjBias = try w("attn.in_proj_bias")
+        outProjWeight = try w("attn.out_proj.weight"); outProjBias = try w("attn.out_proj.bias")
+        ln2Weight = try w("ln_2.weight"); ln2Bias = try w("ln_2.bias")
+        fcWeight = try w("mlp.c_fc.weight"); fcBias = try w("mlp.c_fc.bias")
+        projWeight = try w("mlp.c_proj.weight"); projBias = try w("mlp.c_proj.bias")
+        self.heads = heads
+        self.activation = activation
+        let width = ln1Weight.count
+        try weights.expect("\(prefix).attn.in_proj_weight", inProjWeight, [3 * width, width])
+        try weights.expect("\(prefix).attn.out_proj.weight", outProjWeight, [width, width])
+        try weights.expect("\(prefix).mlp.c_fc.weight", fcWeight, [fcWeight.shape.first ?? 0, width])
+        try weights.expect("\(prefix).mlp.c_proj.weight", projWeight, [width, fcWeight.shape[0]])
+    }
+
+    // MARK: - Forward
+
+    /// x: [B, T, W] -> [B, T, W]: x + attn(ln_1(x)); then + mlp(ln_2(x)).
+    public func forward(_ x: Tensor, causal: Bool) -> Tensor {
+        var h = x + attention(x.layerNorm(gamma: ln1Weight, beta: ln1Bias), causal: causal)
+        h.add(mlp(h.layerNorm(gamma: ln2Weight, beta: ln2Bias)))
+        return h
+    }
+
+    /// Multi-head self-attention including the output projection. y: [B, T, W] (already layer-normed).
+    public func attention(_ y: Tensor, causal: Bool) -> Tensor {
+        let qkv = y.linear(weight: inProjWeight, bias: inProjBias)   // [B, T, 3W]
+        return attentionFromQKV(qkv, causal: causal, valueValue: false).linear(weight: outProjWeight, bias: outProjBias)
+    }
+
+    /// Heads' attention outputs before `out_proj`, from packed qkv [B, T, 3W].
+    /// With `valueValue` the scores are v·vᵀ (the V-V attention of CLIP Surgery / AnomalyCLIP's DPAM).
+    public func attentionFromQKV(_ qkv: Tensor, causal: Bool, valueValue: Bool) -> Tensor {
+        let b = qkv.shape[0], t = qkv.shape[1], w = width, hd = headDim
+        let out = Tensor(uninitialized: [b, t, w])
+        let scale = 1 / Float(hd).squareRoot()
+        let src = qkv.data, dst = out.mutableData
+        let heads = self.heads
+        Parallel.forEach(b * heads) { job in
+            let batch = job / heads, head = job % heads
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: t * t)
+            defer { scores.deallocate() }
+            let base = src + batch * t * 3 * w
+            let v = base + 2 * w
+            let q = valueValue ? v : base, k = valueValue ? v : base + w
+            let off = head * hd
+            Attention.head(q: q + off, k: k + off, v: v + off, ldIn: 3 * w, out: dst + batch * t * w + off, ldOut: w,
+                           tokens: t, headDim: hd, scale: scale, causal: causal, scores: scores)
+        }
+        return out
+    }
+
+    /// c_proj(act(c_fc(y))).
+    public func mlp(_ y: Tensor) -> Tensor {
+        let hidden = y.linear(weight: fcWeight, bias: fcBias)
+        activation.apply(hidden.mutableData, count: hidden.count)
+        return hidden.linear(weight: projWeight, bias: projBias)
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// Resampling of planar [channels, height, width] grids with PyTorch's `F.interpolate` semantics
+/// (align_corners=False, no antialias): used for positional-embedding resize and anomaly-map upsampling.
+public enum Interpolation {
+    public enum Mode: Sendable { case bilinear, bicubic }
+
+    /// Source coordinate of output index `i` (half-pixel centres), as PyTorch computes it from sizes.
+    @inline(__always)
+    static func sourceCoordinate(_ i: Int, inSize: Int, outSize: Int) -> Float {
+        let scale = Float(inSize) / Float(outSize)
+        return (Float(i) + 0.5) * scale - 0.5
+    }
+
+    /// One axis' taps: for each output index, source indices and weights.
+    struct Taps {
+        var index: [Int]   // outSize * taps
+        var weight: [Float]
+        let taps: Int
+    }
+
+    static func taps(mode: Mode, inSize: Int, outSize: Int) -> Taps {
+        switch mode {
+        case .bilinear:
+            var idx = [Int](), w = [Float]()
+            for o in 0..<outSize {
+                let src = max(sourceCoordinate(o, inSize: inSize, outSize: outSize), 0)
+                let i0 = min(Int(src), inSize - 1)
+                let i1 = min(i0 + 1, inSize - 1)
+                let l = src - Float(i0)
+                idx += [i0, i1]; w += [1 - l, l]
+            }
+            return Taps(index: idx, weight: w, taps: 2)
+        case .bicubic:
+            var idx = [Int](), w = [Float]()
+            for o in 0..<outSize {
+                let src = sourceCoordinate(o, inSize: inSize, outSize: outSize)
+                let f = src.rounded(.down)
+                let t = src - f
+                let coeffs = cubicCoefficients(t)
+                for k in 0..<4 {
+                    idx.append(min(max(Int(f) - 1 + k, 0), inSize - 1))
+                    w.append(coeffs[k])
+                }
+            }
+            return Taps(index: idx, weight: w, taps: 4)
+        }
+    }
+
+    /// PyTorch's cubic convolution weights (A = -0.75) for the 4 taps around a fractional offset t.
+    static func cubicCoefficients(_ t: Float) -> [Float] {
+        let a: Float = -0.75
+        func near(_ x: Float) -> Float { ((a + 2) * x - (a + 3)) * x * x + 1 }
+        func far(_ x: Float) -> Float { ((a * x - 5 * a) * x + 8 * a) * x - 4 * a }
+        return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+    }
+
+    /// Resizes `input` [C, H, W] to [C, outH, outW].
+    public static func resize(_ input: Tensor, height outH: Int, width outW: Int, mode: Mode) -> Tensor {
+        precondition(input.rank == 3, "Interpolation.resize expects [C, H, W], got \(input.shape)")
+        let c = input.shape[0], h = input.shape[1], w = input.shape[2]
+        let ty = taps(mode: mode, inSize: h, outSize: outH)
+        let tx = taps(mode: mode, inSize: w, outSize: outW)
+        let out = Tensor(uninitialized: [c, outH, outW])
+        let src = input.data, dst = out.mutableData
+        // Separable: PyTorch computes the 2-D sum directly; a separable pass gives the same value up to rounding.
+        Parallel.forEach(c) { ch in
+            let plane = src + ch * h * w, o = dst + ch * outH * outW
+            for y in 0..<outH {
+                for x in 0..<outW {
+                    var acc: Float = 0
+                    for ky in 0..<ty.taps {
+                        let row = plane + ty.index[y * ty.taps + ky] * w
+                        var inner: Float = 0
+                        for kx in 0..<tx.taps { inner += row[tx.index[x * tx.taps + kx]] * tx.weight[x * tx.taps + kx] }
+                        acc += inner * ty.weight[y * ty.taps + ky]
+                    }
+                    o[y * outW + x] = acc
+                }
+            }
+        }
+        return out
+    }
+}

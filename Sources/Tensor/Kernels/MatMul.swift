@@ -1,0 +1,37 @@
+/// Matrix products on tensors (OpenBLAS sgemm underneath).
+extension Tensor {
+    /// x[..., in] · weightᵀ + bias, with a PyTorch `nn.Linear` weight of shape [out, in].
+    public func linear(weight: Tensor, bias: Tensor? = nil) -> Tensor {
+        let k = shape[shape.count - 1], n = weight.shape[0]
+        precondition(weight.rank == 2 && weight.shape[1] == k, "linear: input \(shape), weight \(weight.shape)")
+        let m = count / max(k, 1)
+        let out = Tensor(uninitialized: Array(shape.dropLast()) + [n])
+        let c = out.mutableData
+        if let bias {
+            precondition(bias.count == n, "linear: bias \(bias.shape), expected [\(n)]")
+            for r in 0..<m { (c + r * n).update(from: bias.data, count: n) }
+        }
+        BLAS.gemm(transB: true, m: m, n: n, k: k, a: data, b: weight.data, beta: bias == nil ? 0 : 1, c: c)
+        return out
+    }
+
+    /// x[..., k] · w[k, n] (a projection matrix stored input-major, like CLIP's `proj` and `text_projection`).
+    public func matmul(_ w: Tensor) -> Tensor {
+        let k = shape[shape.count - 1]
+        precondition(w.rank == 2 && w.shape[0] == k, "matmul: \(shape) x \(w.shape)")
+        let n = w.shape[1], m = count / max(k, 1)
+        let out = Tensor(uninitialized: Array(shape.dropLast()) + [n])
+        BLAS.gemm(m: m, n: n, k: k, a: data, b: w.data, c: out.mutableData)
+        return out
+    }
+
+    /// Transpose of a 2-D tensor (copy).
+    public func transposed() -> Tensor {
+        precondition(rank == 2, "transposed: rank \(rank)")
+        let r = shape[0], c = shape[1]
+        let out = Tensor(uninitialized: [c, r])
+        let src = data, dst = out.mutableData
+        for i in 0..<r { for j in 0..<c { dst[j * r + i] = src[i * c + j] } }
+        return out
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import CLIP
+import Foundation
+import Tensor
+
+/// `clipad bench ...`: a measuring harness (median of repeated runs), never a test.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure throughput (medians of repeated runs).",
+        subcommands: [BenchEncoder.self, BenchSGEMM.self])
+}
+
+struct BenchEncoder: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "encoder", abstract: "Vision encoder images/s and GFLOP/s.")
+
+    @OptionGroup var clipOptions: CLIPOptions
+    @Option(help: "Bundled architecture with random weights when no --clip is given: \(CLIPArchitecture.bundledNames.joined(separator: ", ")).")
+    var arch: String = "ViT-B-16"
+    @Option(name: .customLong("image-size"), help: "Input side in pixels (default: the model's own).") var imageSize: Int?
+    @Option(help: "Images per forward pass.") var batch: Int = 1
+    @Option(help: "Timed repetitions (after one warm-up).") var runs: Int = 5
+
+    func run() throws {
+        let model = clipOptions.clip == nil
+            ? try CLIPModel.random(CLIPArchitecture.bundled(arch), seed: 1, activation: clipOptions.activation)
+            : try clipOptions.loadModel()
+        let size = imageSize ?? model.vision.nativeImageSize
+        var rng = SeededGenerator(seed: 2)
+        let images = Tensor.randomNormal([batch, 3, size, size], std: 1, using: &rng)
+        let timings = Benchmark.measure(runs: runs) { _ = model.encodeImage(images) }
+        let flops = EncoderFLOPs.vision(model.vision, imageSize: size) * Double(batch)
+        let median = Benchmark.median(timings)
+        print(String(format: "encoder %@ @%d batch %d: median %.3f s  %.2f images/s  %.1f GFLOP/s  (%d runs, BLAS threads %d)",
+                     clipOptions.clip ?? arch, size, batch, median, Double(batch) / median, flops / median / 1e9, runs, BLAS.threads))
+    }
+}
+
+struct BenchSGEMM: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sgemm", abstract: "The machine's sgemm rate for encoder-shaped products.")
+    @Option(help: "Rows (tokens x batch).") var m: Int = 1576
+    @Option(help: "Output columns.") var n: Int = 3072
+    @Option(help: "Inner dimension.") var k: Int = 768
+    @Option(help: "Timed repetitions.") var runs: Int = 7
+
+    func run() {
+        var rng = SeededGenerator(seed: 3)
+        let a = Tensor.randomNormal([m, k], std: 1, using: &rng), b = Tensor.randomNormal([n, k], std: 1, using: &rng)
+        let timings = Benchmark.measure(runs: runs) { _ = a.linear(weight: b) }
+        let median = Benchmark.median(timings)
+        print(String(format: "sgemm %dx%dx%d: median %.4f s  %.1f GFLOP/s  (BLAS threads %d)", m, n, k, median,
+                     2 * Double(m) * Double(n) * Double(k) / median / 1e9, BLAS.threads))
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import XCTest
+@testable import Tensor
+
+/// Kernels against PyTorch references (tools/fixtures/make_tensor_fixtures.py) and plain loops.
+final class KernelTests: XCTestCase {
+    struct Fixture: Decodable {
+        struct Interp: Decodable { let mode: String; let shape: [Int]; let out: [Int]; let input: [Float]; let output: [Float] }
+        struct LN: Decodable { let input: [Float]; let gamma: [Float]; let beta: [Float]; let output: [Float] }
+        let interpolation: [Interp]
+        let activation_input: [Float]
+        let gelu: [Float]
+        let quick_gelu: [Float]
+        let softmax_input: [Float]
+        let softmax: [Float]
+        let layer_norm: LN
+    }
+
+    static let fixture: Fixture = {
+        let url = Bundle.module.url(forResource: "kernels", withExtension: "json", subdirectory: "Fixtures")!
+        return try! JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+    }()
+
+    func assertClose(_ got: [Float], _ want: [Float], rel: Float = 1e-5, abs: Float = 1e-6, _ what: String) {
+        XCTAssertEqual(got.count, want.count, what)
+        var worst: Float = 0
+        for (g, w) in zip(got, want) {
+            let err = Swift.abs(g - w) / max(Swift.abs(w), 1e-3)
+            if Swift.abs(g - w) > abs { worst = max(worst, err) }
+        }
+        XCTAssertLessThanOrEqual(worst, rel, "\(what): largest relative difference \(worst)")
+    }
+
+    func testInterpolationMatchesTorch() {
+        for c in Self.fixture.interpolation {
+            let x = Tensor(shape: c.shape, scalars: c.input)
+            let y = Interpolation.resize(x, height: c.out[0], width: c.out[1], mode: c.mode == "bilinear" ? .bilinear : .bicubic)
+            XCTAssertEqual(y.shape, [c.shape[0]] + c.out)
+            assertClose(y.scalars, c.output, rel: 1e-5, abs: 1e-5, "\(c.mode) \(c.shape) -> \(c.out)")
+        }
+    }
+
+    func testActivationsMatchTorch() {
+        let f = Self.fixture
+        var g = f.activation_input
+        g.withUnsafeMutableBufferPointer { Activations.gelu($0.baseAddress!, count: $0.count) }
+        assertClose(g, f.gelu, rel: 2e-6, abs: 1e-7, "gelu")
+        var q = f.activation_input
+        q.withUnsafeMutableBufferPointer { Activations.quickGELU($0.baseAddress!, count: $0.count) }
+        assertClose(q, f.quick_gelu, rel: 2e-6, abs: 1e-7, "quick_gelu")
+    }
+
+    func testSoftmaxMatchesTorch() {
+        let f = Self.fixture
+        let y = Tensor(shape: [5, 19], scalars: f.softmax_input).softmax()
+        assertClose(y.scalars, f.softmax, rel: 2e-6, abs: 1e-9, "softmax")
+    }
+
+    func testCausalSoftmaxMasksTheFuture() {
+        var x = [Float](repeating: 1, count: 16)
+        x.withUnsafeMutableBufferPointer { Softmax.rows($0.baseAddress!, rows: 4, width: 4, causal: true) }
+        for r in 0..<4 {
+            for c in 0..<4 { XCTAssertEqual(x[r * 4 + c], c <= r ? 1 / Float(r + 1) : 0, accuracy: 1e-7) }
+        }
+    }
+
+    func testLayerNormMatchesTorch() {
+        let ln = Self.fixture.layer_norm
+        let y = Tensor(shape: [4, 33], scalars: ln.input)
+            .layerNorm(gamma: Tensor(shape: [33], scalars: ln.gamma), beta: Tensor(shape: [33], scalars: ln.beta))
+        assertClose(y.scalars, ln.output, rel: 1e-5, abs: 1e-5, "layer_norm")
+    }
+
+    func testExpAgainstLibm() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x < 88 {
+            let got = FastMath.exp(x), want = Float(Foundation.exp(Double(x)))
+            worst = max(worst, Swift.abs(got - want) / want)
+            x += 0.0137
+        }
+        XCTAssertLessThan(worst, 5e-7)
+        XCTAssertEqual(FastMath.exp(-200), 0)
+    }
+
+    func testLinearAndMatmulAgainstLoops() {
+        var rng = SeededGenerator(seed: 3)
+        let x = Tensor.randomNormal([2, 3, 5], std: 1, using: &rng)
+        let w = Tensor.randomNormal([4, 5], std: 1, using: &rng)
+        let b = Tensor.randomNormal([4], std: 1, using: &rng)
+        let y = x.linear(weight: w, bias: b)
+        XCTAssertEqual(y.shape, [2, 3, 4])
+        for r in 0..<6 {
+            for o in 0..<4 {
+                var s = b[flat: o]
+                for i in 0..<5 { s += x[flat: r * 5 + i] * w[flat: o * 5 + i] }
+                XCTAssertEqual(y[flat: r * 4 + o], s, accuracy: 1e-5)
+            }
+        }
+        let m = x.matmul(w.transposed())
+        let bias = b
+        XCTAssertEqual((m + bias).scalars.count, y.count)
+        for i in 0..<y.count { XCTAssertEqual(m[flat: i] + b[flat: i % 4], y[flat: i], accuracy: 1e-5) }
+    }
+
+    func testAttentionHeadAgainstLoops() {
+        var rng = SeededGenerator(seed: 5)
+        let t = 5, d = 3
+        let qkv = Tensor.randomNormal([t, 3 * d], std: 1, using: &rng)
+        for causal in [false, true] {
+            let out = Tensor(zeros: [t, d])
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: t * t)
+            defer { scores.deallocate() }
+            Attention.head(q: qkv.data, k: qkv.data + d, v: qkv.data + 2 * d, ldIn: 3 * d, out: out.mutableData, ldOut: d,
+                           tokens: t, headDim: d, scale: 0.5, causal: causal, scores: scores)
+            for i in 0..<t {
+                var logits = [Double]()
+                for j in 0..<t {
+                    var s: Double = 0
+                    for c in 0..<d { s += Double(qkv[flat: i * 3 * d + c]) * Double(qkv[flat: j * 3 * d + d + c]) }
+                    logits.append(causal && j > i ? -.infinity : 0.5 * s)
+                }
+                let m = logits.max()!
+                let e = logits.map { Foundation.exp($0 - m) }
+                let z = e.reduce(0, +)
+                for c in 0..<d {
+                    var want: Double = 0
+                    for j in 0..<t { want += e[j] / z * Double(qkv[flat: j * 3 * d + 2 * d + c]) }
+                    XCTAssertEqual(Double(out[flat: i * d + c]), want, accuracy: 1e-5)
+                }
+            }
+        }
+    }
+
+    func testCopyOnWriteProtectsSharedStorage() {
+        let a = Tensor(shape: [3], scalars: [1, 2, 3])
+        var b = a
+        b.withMutableData { $0[0] = 9 }
+        XCTAssertEqual(a.scalars, [1, 2, 3])
+        XCTAssertEqual(b.scalars, [9, 2, 3])
+        XCTAssertEqual(a.reshaped([1, 3]).slice(rows: 0..<1).scalars, [1, 2, 3])
+    }
+}
