@@ -153,6 +153,14 @@ final class HostileInputTests: XCTestCase {
             for i in 0..<4 { bytes[at + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))) }
             assertCheckpointError("\(label).pt") { try load(bytes, as: "\(label).pt") }
         }
+        // ZIP64 records and extra fields are followed
+        let values: [Float] = [1.5, -2, 3]
+        let bytes = values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
+        let zip64 = TestZip.make([("a/data.pkl", Pickle.stateDict(numel: 3, shape: [3], strides: [1])), ("a/data/0", bytes)], zip64: true)
+        XCTAssertEqual(try load(zip64, as: "zip64.pt").tensor("w").scalars, values)
+        var broken = zip64
+        broken[broken.count - 22 - 20] ^= 0xFF  // locator signature
+        assertCheckpointError("zip64-broken.pt") { try load(broken, as: "zip64-broken.pt") }
         assertCheckpointError("nopickle.pt") { try load(TestZip.make([("a/other", [1, 2, 3])]), as: "nopickle.pt") }
     }
 }
@@ -197,22 +205,38 @@ enum TestZip {
     private static func le16(_ v: Int) -> [UInt8] { [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF)] }
     private static func le32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) & 0xFF) } }
 
-    static func make(_ entries: [(String, [UInt8])]) -> [UInt8] {
+    private static func le64(_ v: Int) -> [UInt8] { (0..<8).map { UInt8((v >> (8 * $0)) & 0xFF) } }
+
+    /// - Parameter zip64: write every size and offset through the ZIP64 extra field and end records, as
+    ///   writers do for archives above 4 GiB.
+    static func make(_ entries: [(String, [UInt8])], zip64: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         var central: [UInt8] = []
+        let saturated = 0xFFFF_FFFF
         for (name, data) in entries {
             let offset = out.count
             let n = Array(name.utf8)
             out += le32(0x0403_4B50) + le16(20) + le16(0) + le16(0) + le16(0) + le16(0) + le32(0)
                 + le32(data.count) + le32(data.count) + le16(n.count) + le16(0) + n + data
-            central += le32(0x0201_4B50) + le16(20) + le16(20) + le16(0) + le16(0) + le16(0) + le16(0) + le32(0)
-                + le32(data.count) + le32(data.count) + le16(n.count) + le16(0) + le16(0) + le16(0) + le16(0)
-                + le32(0) + le32(offset) + n
+            let extra = zip64 ? le16(1) + le16(24) + le64(data.count) + le64(data.count) + le64(offset) : []
+            let size32 = zip64 ? saturated : data.count
+            central += le32(0x0201_4B50) + le16(45) + le16(45) + le16(0) + le16(0) + le16(0) + le16(0) + le32(0)
+                + le32(size32) + le32(size32) + le16(n.count) + le16(extra.count) + le16(0) + le16(0) + le16(0)
+                + le32(0) + le32(zip64 ? saturated : offset) + n + extra
         }
         let cdOffset = out.count
         out += central
-        out += le32(0x0605_4B50) + le16(0) + le16(0) + le16(entries.count) + le16(entries.count)
-            + le32(central.count) + le32(cdOffset) + le16(0)
+        if zip64 {
+            let recordOffset = out.count
+            out += le32(0x0606_4B50) + le64(44) + le16(45) + le16(45) + le32(0) + le32(0)
+                + le64(entries.count) + le64(entries.count) + le64(central.count) + le64(cdOffset)
+            out += le32(0x0706_4B50) + le32(0) + le64(recordOffset) + le32(1)
+            out += le32(0x0605_4B50) + le16(0) + le16(0) + le16(0xFFFF) + le16(0xFFFF)
+                + le32(saturated) + le32(saturated) + le16(0)
+        } else {
+            out += le32(0x0605_4B50) + le16(0) + le16(0) + le16(entries.count) + le16(entries.count)
+                + le32(central.count) + le32(cdOffset) + le16(0)
+        }
         return out
     }
 
