@@ -1,0 +1,1 @@
+// AnomalyCLIP (ICLR 2024): zero-shot anomaly detection with object-agnostic prompts.

@@ -1,0 +1,56 @@
+import Tensor
+
+/// The dual-path vision forward of CLIP Surgery / AnomalyCLIP's DPAM: from a chosen block on, every block also
+/// runs a V-V attention path (scores from v·vᵀ) next to the unchanged original path.
+///
+/// Facts from the official AnomalyCLIP code (`AnomalyCLIP_lib/AnomalyCLIP.py`, `ResidualAttentionBlock.forward`):
+/// both paths take q/k/v from ln_1 of the ORIGINAL path; the V-V path adds only its attention output (after the shared
+/// out_proj) to its own residual, with no MLP; the first dual block starts the V-V path from that block's input.
+extension VisionTransformer {
+    public struct DualPathOutput: @unchecked Sendable {
+        /// Outputs of the requested blocks (1-based) on the original path, [B, T, W].
+        public var originalTokens: [Int: Tensor]
+        /// Outputs of the requested blocks on the V-V path (only blocks that run it), [B, T, W].
+        public var valueValueTokens: [Int: Tensor]
+        /// Last block's output on the original path, [B, T, W].
+        public var finalOriginal: Tensor
+    }
+
+    /// - firstDualBlock: 1-based index of the first block running both paths (AnomalyCLIP: layers - 18, i.e. the last 19 blocks).
+    /// - valueValueMLP: also run ln_2 + MLP on the V-V path (off for AnomalyCLIP).
+    public func forwardDualPath(_ images: Tensor, firstDualBlock: Int, outputLayers: Set<Int>,
+                                valueValueMLP: Bool = false) -> DualPathOutput {
+        var x = embed(images)
+        var vv: Tensor? = nil
+        var original: [Int: Tensor] = [:], valueValue: [Int: Tensor] = [:]
+        for (i, block) in blocks.enumerated() {
+            let layer = i + 1
+            if layer < firstDualBlock {
+                x = block.forward(x, causal: false)
+            } else {
+                let y = x.layerNorm(gamma: block.ln1Weight, beta: block.ln1Bias)
+                let qkv = y.linear(weight: block.inProjWeight, bias: block.inProjBias)   // one GEMM for both paths
+                let ori = block.attentionFromQKV(qkv, causal: false, valueValue: false)
+                    .linear(weight: block.outProjWeight, bias: block.outProjBias)
+                let vvAttention = block.attentionFromQKV(qkv, causal: false, valueValue: true)
+                    .linear(weight: block.outProjWeight, bias: block.outProjBias)
+                var path = (vv ?? x) + vvAttention
+                if valueValueMLP { path.add(block.mlp(path.layerNorm(gamma: block.ln2Weight, beta: block.ln2Bias))) }
+                vv = path
+                x = x + ori
+                x.add(block.mlp(x.layerNorm(gamma: block.ln2Weight, beta: block.ln2Bias)))
+            }
+            if outputLayers.contains(layer) {
+                original[layer] = x
+                if let vv { valueValue[layer] = vv }
+            }
+        }
+        return DualPathOutput(originalTokens: original, valueValueTokens: valueValue, finalOriginal: x)
+    }
+
+    /// The class token of [B, T, W] tokens times proj, WITHOUT ln_post (AnomalyCLIP's global image feature).
+    public func projectClassTokenWithoutLayerNorm(_ x: Tensor) -> Tensor {
+        let b = x.shape[0]
+        return Tensor.concatenate((0..<b).map { x[$0].slice(rows: 0..<1) }).reshaped([b, width]).matmul(projection)
+    }
+}
