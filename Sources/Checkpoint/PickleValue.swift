@@ -6,7 +6,7 @@ indirect enum PickleValue {
     case int(Int)
     case float(Double)
     case string(String)
-    case bytes(Int)  // only the length is kept: checkpoints never need raw pickled bytes
+    case bytes([UInt8])
     case tuple([PickleValue])
     case list(PickleList)
     case dict(PickleDict)

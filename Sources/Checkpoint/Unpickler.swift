@@ -98,10 +98,10 @@ struct Unpickler {
             case 0x8D: stack.append(.string(try text(try reader.size64("BINUNICODE8 size"), "BINUNICODE8")))
             case 0x54: stack.append(.string(try latin1(Int(Int32(bitPattern: try reader.u32("BINSTRING size"))), "BINSTRING")))
             case 0x55: stack.append(.string(try latin1(Int(try reader.u8("SHORT_BINSTRING size")), "SHORT_BINSTRING")))
-            case 0x42: stack.append(.bytes(try reader.take(Int(try reader.u32("BINBYTES size")), "BINBYTES").count))
-            case 0x43: stack.append(.bytes(try reader.take(Int(try reader.u8("SHORT_BINBYTES size")), "SHORT_BINBYTES").count))
-            case 0x8E: stack.append(.bytes(try reader.take(try reader.size64("BINBYTES8 size"), "BINBYTES8").count))
-            case 0x96: stack.append(.bytes(try reader.take(try reader.size64("BYTEARRAY8 size"), "BYTEARRAY8").count))
+            case 0x42: stack.append(.bytes(Array(try reader.take(Int(try reader.u32("BINBYTES size")), "BINBYTES"))))
+            case 0x43: stack.append(.bytes(Array(try reader.take(Int(try reader.u8("SHORT_BINBYTES size")), "SHORT_BINBYTES"))))
+            case 0x8E: stack.append(.bytes(Array(try reader.take(try reader.size64("BINBYTES8 size"), "BINBYTES8"))))
+            case 0x96: stack.append(.bytes(Array(try reader.take(try reader.size64("BYTEARRAY8 size"), "BYTEARRAY8"))))
 
             // MARK: containers
             case 0x28: marks.append(stack.count)                            // MARK '('
@@ -247,8 +247,9 @@ struct Unpickler {
         "collections.OrderedDict", "builtins.set", "builtins.frozenset", "__builtin__.set",
         "torch.jit._pickle.restore_type_tag", "torch.jit._pickle.build_intlist", "torch.jit._pickle.build_tensorlist",
         "torch.jit._pickle.build_doublelist", "torch.jit._pickle.build_boollist",
-        // numpy scalars in training checkpoints ("best_acc": np.float64(...)): kept as opaque objects
-        "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar", "numpy.dtype",
+        // numpy scalars in training checkpoints ("best_acc": np.float64(...)); protocol 2 pickles their raw
+        // bytes as _codecs.encode(latin-1 text)
+        "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar", "numpy.dtype", "_codecs.encode",
     ]
 
     /// `torch.<dtype>` values (e.g. a stored `dtype` attribute): opaque.
@@ -298,12 +299,38 @@ struct Unpickler {
         case "torch.jit._pickle.restore_type_tag", "torch.jit._pickle.build_intlist", "torch.jit._pickle.build_tensorlist",
              "torch.jit._pickle.build_doublelist", "torch.jit._pickle.build_boollist":
             return args.first ?? .none
+        case "_codecs.encode":
+            guard case .string(let text)? = args.first else { throw corrupt("_codecs.encode without a string") }
+            // only latin-1 is used by pickle for bytes; each scalar is one byte
+            return .bytes(text.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) })
+        case "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar":
+            return numpyScalar(args) ?? .object(PickleObject(module: module, name: name, arguments: args))
         case "torch.device":
             if case .string(let s)? = args.first { return .string(s) }
             return .object(PickleObject(module: module, name: name, arguments: args))
         default:
             // classes (`__torch__.*`, numpy, storage classes): an opaque instance
             return .object(PickleObject(module: module, name: name, arguments: args))
+        }
+    }
+
+    /// `scalar(dtype('f8'), raw bytes)` -> a float or int for the common little-endian numeric dtypes.
+    private func numpyScalar(_ args: [PickleValue]) -> PickleValue? {
+        guard args.count >= 2, case .object(let dtype) = args[0], case .string(let code)? = dtype.arguments.first,
+              case .bytes(let raw) = args[1] else { return nil }
+        // dtype state is (version, byte order, ...): only little-endian ('<') or native ('=', '|') values
+        if let state = dtype.state?.sequence, state.count > 1, case .string(">") = state[1] { return nil }
+        func load<T>(_ type: T.Type) -> T? {
+            guard raw.count == MemoryLayout<T>.size else { return nil }
+            return raw.withUnsafeBytes { $0.loadUnaligned(as: T.self) }
+        }
+        switch code {
+        case "f8": return load(Double.self).map { .float($0) }
+        case "f4": return load(Float.self).map { .float(Double($0)) }
+        case "i8": return load(Int64.self).map { .int(Int($0)) }
+        case "i4": return load(Int32.self).map { .int(Int($0)) }
+        case "b1": return load(UInt8.self).map { .bool($0 != 0) }
+        default: return nil
         }
     }
 
