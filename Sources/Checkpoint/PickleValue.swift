@@ -7,7 +7,7 @@ indirect enum PickleValue {
     case float(Double)
     case string(String)
     case bytes([UInt8])
-    case tuple([PickleValue])
+    case tuple(PickleTuple)
     case list(PickleList)
     case dict(PickleDict)
     /// An allow-listed global (a callable or class), never resolved to code.
@@ -41,8 +41,19 @@ indirect enum PickleValue {
     /// The items of a tuple or list.
     var sequence: [PickleValue]? {
         switch self {
-        case .tuple(let items): return items
+        case .tuple(let t): return t.items
         case .list(let list): return list.items
+        default: return nil
+        }
+    }
+
+    /// The container object behind this value, if any.
+    var container: PickleContainer? {
+        switch self {
+        case .tuple(let t): return t
+        case .list(let l): return l
+        case .dict(let d): return d
+        case .object(let o): return o
         default: return nil
         }
     }
@@ -56,18 +67,73 @@ indirect enum PickleValue {
     }
 }
 
-final class PickleList {
-    var items: [PickleValue]
-    init(_ items: [PickleValue] = []) { self.items = items }
+// MARK: - Containers
+
+/// Why a container could not take a child. Nesting is bounded so that no hostile pickle can build a graph
+/// whose (recursive) teardown or traversal overflows the stack, and containers are sealed once placed inside
+/// another so the bound stays exact and no cycle can form.
+enum PickleNestingError: Error {
+    case tooDeep(Int)
+    case modifiedAfterNesting(String)
+}
+
+/// Shared bookkeeping of every pickle container: nesting depth and whether it was placed inside another.
+class PickleContainer {
+    /// Deepest nesting a pickle may build (torch state dicts and TorchScript modules need a few dozen).
+    static let maxDepth = 1000
+
+    /// 1 + the deepest child's depth.
+    private(set) var depth = 1
+    /// Set once the container is inside another: it may no longer change.
+    private(set) var sealed = false
+
+    var kindName: String { "container" }
+
+    /// Checks that this container may take `children`, seals them and updates the depth.
+    func adopt(_ children: [PickleValue]) throws {
+        guard !sealed else { throw PickleNestingError.modifiedAfterNesting(kindName) }
+        for child in children {
+            guard let node = child.container else { continue }
+            guard node !== self else { throw PickleNestingError.modifiedAfterNesting(kindName) }
+            node.sealed = true
+            depth = max(depth, node.depth + 1)
+        }
+        guard depth <= PickleContainer.maxDepth else { throw PickleNestingError.tooDeep(depth) }
+    }
+}
+
+/// An immutable tuple.
+final class PickleTuple: PickleContainer {
+    let items: [PickleValue]
+    init(_ items: [PickleValue]) throws {
+        self.items = items
+        super.init()
+        try adopt(items)
+    }
+    override var kindName: String { "tuple" }
+}
+
+final class PickleList: PickleContainer {
+    private(set) var items: [PickleValue] = []
+    init(_ items: [PickleValue] = []) throws {
+        super.init()
+        try append(contentsOf: items)
+    }
+    func append(contentsOf values: [PickleValue]) throws {
+        try adopt(values)
+        items.append(contentsOf: values)
+    }
+    override var kindName: String { "list" }
 }
 
 /// A dict keeping insertion order (state dicts are ordered).
-final class PickleDict {
+final class PickleDict: PickleContainer {
     private(set) var keys: [PickleValue] = []
     private(set) var values: [PickleValue] = []
     private var stringIndex: [String: Int] = [:]
 
-    func set(_ key: PickleValue, _ value: PickleValue) {
+    func set(_ key: PickleValue, _ value: PickleValue) throws {
+        try adopt([key, value])
         if case .string(let s) = key, let i = stringIndex[s] {
             values[i] = value
             return
@@ -78,20 +144,28 @@ final class PickleDict {
     }
 
     var entries: Zip2Sequence<[PickleValue], [PickleValue]> { zip(keys, values) }
+    override var kindName: String { "dict" }
 }
 
 /// An instance of an opaque class: its constructor arguments and `BUILD` state, never executed.
-final class PickleObject {
+final class PickleObject: PickleContainer {
     let module: String
     let name: String
     let arguments: [PickleValue]
-    var state: PickleValue?
-    init(module: String, name: String, arguments: [PickleValue]) {
+    private(set) var state: PickleValue?
+    init(module: String, name: String, arguments: [PickleValue]) throws {
         self.module = module
         self.name = name
         self.arguments = arguments
+        super.init()
+        try adopt(arguments)
+    }
+    func setState(_ value: PickleValue) throws {
+        try adopt([value])
+        state = value
     }
     var typeName: String { "\(module).\(name)" }
+    override var kindName: String { typeName }
 }
 
 /// `('storage', <storage class>, key, location, numel)` from a persistent id.

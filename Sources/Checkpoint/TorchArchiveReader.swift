@@ -77,8 +77,8 @@ enum TorchArchiveReader {
                 }
             case .list(let list):
                 for (i, item) in list.items.enumerated() { try collectValue(item, path: join(path, String(i)), depth: depth + 1) }
-            case .tuple(let items):
-                for (i, item) in items.enumerated() { try collectValue(item, path: join(path, String(i)), depth: depth + 1) }
+            case .tuple(let tuple):
+                for (i, item) in tuple.items.enumerated() { try collectValue(item, path: join(path, String(i)), depth: depth + 1) }
             case .object(let object) where object.module.hasPrefix("__torch__"):
                 try collectModule(object, path: path, depth: depth + 1)
             case .int(let v): metadata[path] = String(v)

@@ -52,6 +52,16 @@ struct Unpickler {
 
     /// Runs the pickle to its STOP opcode and returns the result.
     mutating func load() throws -> PickleValue {
+        do {
+            return try run()
+        } catch PickleNestingError.tooDeep(let depth) {
+            throw unsupported("pickle nests containers \(depth) levels deep (limit \(PickleContainer.maxDepth)) at byte \(reader.position)")
+        } catch PickleNestingError.modifiedAfterNesting(let kind) {
+            throw unsupported("pickle modifies a \(kind) after nesting it in another container (recursive structure) at byte \(reader.position)")
+        }
+    }
+
+    private mutating func run() throws -> PickleValue {
         while true {
             let opcodeAt = reader.position
             let op = try reader.u8("pickle opcode")
@@ -105,37 +115,39 @@ struct Unpickler {
 
             // MARK: containers
             case 0x28: marks.append(stack.count)                            // MARK '('
-            case 0x29: stack.append(.tuple([]))                             // EMPTY_TUPLE ')'
-            case 0x74: stack.append(.tuple(try popToMark()))                // TUPLE 't'
-            case 0x85: let a = try pop(); stack.append(.tuple([a]))         // TUPLE1
-            case 0x86: let b = try pop(); let a = try pop(); stack.append(.tuple([a, b]))  // TUPLE2
-            case 0x87: let c = try pop(); let b = try pop(); let a = try pop(); stack.append(.tuple([a, b, c]))  // TUPLE3
-            case 0x5D: stack.append(.list(PickleList()))                    // EMPTY_LIST ']'
-            case 0x6C: stack.append(.list(PickleList(try popToMark())))     // LIST 'l'
+            case 0x29: stack.append(.tuple(try PickleTuple([])))            // EMPTY_TUPLE ')'
+            case 0x74: stack.append(.tuple(try PickleTuple(try popToMark()))) // TUPLE 't'
+            case 0x85: let a = try pop(); stack.append(.tuple(try PickleTuple([a])))  // TUPLE1
+            case 0x86: let b = try pop(); let a = try pop(); stack.append(.tuple(try PickleTuple([a, b])))  // TUPLE2
+            case 0x87:                                                      // TUPLE3
+                let c = try pop(); let b = try pop(); let a = try pop()
+                stack.append(.tuple(try PickleTuple([a, b, c])))
+            case 0x5D: stack.append(.list(try PickleList()))                // EMPTY_LIST ']'
+            case 0x6C: stack.append(.list(try PickleList(try popToMark()))) // LIST 'l'
             case 0x7D: stack.append(.dict(PickleDict()))                    // EMPTY_DICT '}'
             case 0x64:                                                      // DICT 'd'
                 let items = try popToMark()
                 stack.append(.dict(try makeDict(items)))
-            case 0x8F: stack.append(.list(PickleList()))                    // EMPTY_SET (kept as a list)
-            case 0x91: stack.append(.list(PickleList(try popToMark())))     // FROZENSET
+            case 0x8F: stack.append(.list(try PickleList()))                // EMPTY_SET (kept as a list)
+            case 0x91: stack.append(.list(try PickleList(try popToMark()))) // FROZENSET
             case 0x61:                                                      // APPEND 'a'
                 let value = try pop()
                 guard case .list(let list) = try top() else { throw corrupt("APPEND to a \(try top().kind)") }
-                list.items.append(value)
+                try list.append(contentsOf: [value])
             case 0x65, 0x90:                                                // APPENDS 'e', ADDITEMS
                 let items = try popToMark()
                 guard case .list(let list) = try top() else { throw corrupt("APPENDS to a \(try top().kind)") }
-                list.items.append(contentsOf: items)
+                try list.append(contentsOf: items)
             case 0x73:                                                      // SETITEM 's'
                 let value = try pop()
                 let key = try pop()
                 guard case .dict(let dict) = try top() else { throw corrupt("SETITEM on a \(try top().kind)") }
-                dict.set(key, value)
+                try dict.set(key, value)
             case 0x75:                                                      // SETITEMS 'u'
                 let items = try popToMark()
                 guard items.count % 2 == 0 else { throw corrupt("SETITEMS with an odd number of items") }
                 guard case .dict(let dict) = try top() else { throw corrupt("SETITEMS on a \(try top().kind)") }
-                for i in stride(from: 0, to: items.count, by: 2) { dict.set(items[i], items[i + 1]) }
+                for i in stride(from: 0, to: items.count, by: 2) { try dict.set(items[i], items[i + 1]) }
 
             // MARK: stack manipulation and memo
             case 0x30: _ = try pop()                                        // POP '0'
@@ -182,7 +194,7 @@ struct Unpickler {
                 stack.append(try call(cls, arguments.sequence ?? []))
             case 0x62:                                                      // BUILD 'b'
                 let state = try pop()
-                if case .object(let object) = try top() { object.state = state }
+                if case .object(let object) = try top() { try object.setState(state) }
                 // dicts (OrderedDict `_metadata`) and tensors ignore their state
             case 0x51:                                                      // BINPERSID 'Q'
                 stack.append(try persistentLoad(try pop()))
@@ -233,7 +245,7 @@ struct Unpickler {
     private func makeDict(_ items: [PickleValue]) throws -> PickleDict {
         guard items.count % 2 == 0 else { throw corrupt("DICT with an odd number of items") }
         let dict = PickleDict()
-        for i in stride(from: 0, to: items.count, by: 2) { dict.set(items[i], items[i + 1]) }
+        for i in stride(from: 0, to: items.count, by: 2) { try dict.set(items[i], items[i + 1]) }
         return dict
     }
 
@@ -288,14 +300,14 @@ struct Unpickler {
             if let pairs = args.first?.sequence {
                 for pair in pairs {
                     guard let kv = pair.sequence, kv.count == 2 else { throw corrupt("OrderedDict item is not a pair") }
-                    dict.set(kv[0], kv[1])
+                    try dict.set(kv[0], kv[1])
                 }
             }
             return .dict(dict)
         case "builtins.set", "builtins.frozenset", "__builtin__.set":
-            return .list(PickleList(args.first?.sequence ?? []))
+            return .list(try PickleList(args.first?.sequence ?? []))
         case "torch.Size":
-            return .tuple(args.first?.sequence ?? [])
+            return .tuple(try PickleTuple(args.first?.sequence ?? []))
         case "torch.jit._pickle.restore_type_tag", "torch.jit._pickle.build_intlist", "torch.jit._pickle.build_tensorlist",
              "torch.jit._pickle.build_doublelist", "torch.jit._pickle.build_boollist":
             return args.first ?? .none
@@ -304,13 +316,13 @@ struct Unpickler {
             // only latin-1 is used by pickle for bytes; each scalar is one byte
             return .bytes(text.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) })
         case "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar":
-            return numpyScalar(args) ?? .object(PickleObject(module: module, name: name, arguments: args))
+            return try numpyScalar(args) ?? .object(PickleObject(module: module, name: name, arguments: args))
         case "torch.device":
             if case .string(let s)? = args.first { return .string(s) }
-            return .object(PickleObject(module: module, name: name, arguments: args))
+            return .object(try PickleObject(module: module, name: name, arguments: args))
         default:
             // classes (`__torch__.*`, numpy, storage classes): an opaque instance
-            return .object(PickleObject(module: module, name: name, arguments: args))
+            return .object(try PickleObject(module: module, name: name, arguments: args))
         }
     }
 

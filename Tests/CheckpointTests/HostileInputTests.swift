@@ -123,6 +123,11 @@ final class HostileInputTests: XCTestCase {
         cases.append(("underflow", Pickle.proto + [0x73, 0x2E], []))
         cases.append(("no-stop", Pickle.proto + [0x7D], []))
         cases.append(("deep-nesting", Pickle.proto + nestedOpen + nestedClose, []))
+        let deepLists: [UInt8] = [UInt8](repeating: 0x5D, count: 5000) + [UInt8](repeating: 0x61, count: 4999) + [0x2E]
+        cases.append(("deep-lists", Pickle.proto + deepLists, []))
+        cases.append(("self-append", Pickle.proto + [0x5D, 0x71, 0, 0x68, 0, 0x61, 0x2E], []))
+        // L0 = [], L1 = []; L0.append(L1); then L1.append([]) through the memo: would grow L0's depth unseen
+        cases.append(("modify-after-nesting", Pickle.proto + [0x5D, 0x71, 0, 0x5D, 0x71, 1, 0x61, 0x68, 1, 0x5D, 0x61, 0x2E], []))
         cases.append(("bad-persid", Pickle.proto + Pickle.str("storage") + [0x85, 0x51, 0x2E], []))
         cases.append(("huge-string", Pickle.proto + [0x58, 0xFF, 0xFF, 0xFF, 0x7F] + [0x2E], []))
         cases.append(("wide-long", Pickle.proto + [0x8A, 9] + Array(repeating: 1, count: 9) + [0x2E], []))
