@@ -76,3 +76,21 @@ extension Tensor {
 
     public var maxAbs: Float { withData { $0.reduce(0) { max($0, abs($1)) } } }
 }
+
+extension Tensor {
+    /// Writes `rows` [n, W] over rows start..<start+n of sequence `sequence` in a [B, L, W] tensor.
+    public mutating func overwriteRows(sequence: Int, start: Int, with rows: Tensor) {
+        precondition(rank == 3 && rows.rank == 2 && rows.shape[1] == shape[2] && start + rows.shape[0] <= shape[1],
+                     "overwriteRows \(rows.shape) into \(shape) at \(start)")
+        let w = shape[2], l = shape[1]
+        let src = rows.data
+        withMutableData { dst in
+            (dst.baseAddress! + (sequence * l + start) * w).update(from: src, count: rows.count)
+        }
+    }
+
+    /// Each element rounded to the nearest Float16 and back (matches a `.half()` cast in PyTorch code).
+    public func roundedToHalfPrecision() -> Tensor {
+        map { Float(Float16($0)) }
+    }
+}

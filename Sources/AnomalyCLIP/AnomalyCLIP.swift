@@ -1,1 +1,0 @@
-// AnomalyCLIP (ICLR 2024): zero-shot anomaly detection with object-agnostic prompts.
