@@ -12,7 +12,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "clipad", targets: ["clipad"]),
-        .library(name: "ClipADKit", targets: ["Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP"]),
+        .library(name: "ClipADKit", targets: ["Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP", "Evaluation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,11 +32,12 @@ let package = Package(
                 resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz"), .copy("Resources/architectures")],
                 swiftSettings: fast),
 
+        .target(name: "Evaluation", dependencies: ["Tensor", "ImageIO"], swiftSettings: fast),
         .target(name: "AnomalyCLIP", dependencies: ["Tensor", "Checkpoint", "CLIP"], swiftSettings: fast),
 
         // MARK: - Command-line tool (thin: parsing and printing only)
         .executableTarget(name: "clipad", dependencies: [
-            "Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP",
+            "Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
 
@@ -47,6 +48,8 @@ let package = Package(
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"],
                     resources: [.copy("Fixtures")], swiftSettings: fast),
         .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Tensor", "Checkpoint", "ImageIO"],
+                    resources: [.copy("Fixtures")], swiftSettings: fast),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensor", "ImageIO"],
                     resources: [.copy("Fixtures")], swiftSettings: fast),
         .testTarget(name: "AnomalyCLIPTests", dependencies: ["AnomalyCLIP", "CLIP", "Tensor", "Checkpoint"],
                     resources: [.copy("Fixtures")], swiftSettings: fast),
