@@ -44,7 +44,9 @@ final class KernelTests: XCTestCase {
         let f = Self.fixture
         var g = f.activation_input
         g.withUnsafeMutableBufferPointer { Activations.gelu($0.baseAddress!, count: $0.count) }
-        assertClose(g, f.gelu, rel: 2e-6, abs: 1e-7, "gelu")
+        // torch evaluates 1 + erf(x/sqrt 2) in float32, which cancels for x < -2 (e.g. x = -3.75: torch -3.3170e-4,
+        // exact -3.3156e-4); our kernel uses erfc there and is closer to the exact value, so allow 1e-6 absolute.
+        assertClose(g, f.gelu, rel: 2e-6, abs: 1e-6, "gelu")
         var q = f.activation_input
         q.withUnsafeMutableBufferPointer { Activations.quickGELU($0.baseAddress!, count: $0.count) }
         assertClose(q, f.quick_gelu, rel: 2e-6, abs: 1e-7, "quick_gelu")

@@ -1,1 +1,0 @@
-// CLIP target.
