@@ -1,0 +1,82 @@
+import Checkpoint
+import CLIP
+import Foundation
+import Tensor
+import XCTest
+@testable import AnomalyCLIP
+
+/// AnomalyCLIP inference against references produced by the OFFICIAL code on a tiny random-weight CLIP
+/// (tools/fixtures/make_anomalyclip_fixtures.py). Bar: max relative error 1e-4.
+final class AnomalyCLIPParityTests: XCTestCase {
+    static var fixtures: URL { Bundle.module.resourceURL!.appendingPathComponent("Fixtures") }
+    static func path(_ name: String) -> String { fixtures.appendingPathComponent(name).path }
+
+    /// The fixture's configuration: 4 vision blocks, DPAM on the last 3, features from blocks 1, 2, 4, depth 3.
+    static var configuration: AnomalyCLIPConfiguration {
+        var c = AnomalyCLIPConfiguration()
+        c.imageSize = 56
+        c.featureLayers = [1, 2, 4]
+        c.dpamBlocks = 3
+        c.deepPromptDepth = 3
+        return c
+    }
+
+    func makeDetector() throws -> (AnomalyCLIPDetector, Checkpoint) {
+        let model = try CLIPModel.load(path: Self.path("tiny_clip.safetensors"), activation: .quickGELU)
+        let (prompts, _) = try PromptParameters.load(path: Self.path("prompts_official.pth"))
+        let detector = try AnomalyCLIPDetector(model: model, prompts: prompts, configuration: Self.configuration,
+                                               tokenizer: try CLIPTokenizer.shared())
+        return (detector, try Checkpoint.load(path: Self.path("reference.safetensors")))
+    }
+
+    func assertParity(_ got: Tensor, _ want: Tensor, tolerance: Float = 1e-4, _ what: String, line: UInt = #line) {
+        XCTAssertEqual(got.count, want.count, "\(what): \(got.shape) vs \(want.shape)", line: line)
+        guard got.count == want.count else { return }
+        var diff: Float = 0
+        for i in 0..<got.count { diff = max(diff, abs(got[flat: i] - want[flat: i])) }
+        let err = diff / max(want.maxAbs, 1e-12)
+        XCTAssertLessThanOrEqual(err, tolerance, "\(what): max relative error \(err)", line: line)
+    }
+
+    func testOfficialPromptFileLoads() throws {
+        let (prompts, _) = try PromptParameters.load(path: Self.path("prompts_official.pth"))
+        let ref = try Checkpoint.load(path: Self.path("reference.safetensors"))
+        XCTAssertEqual(prompts.normalContext.shape, [12, 64])
+        XCTAssertEqual(prompts.deepPrompts.count, 2)
+        assertParity(prompts.normalContext, try ref.tensor("ctx_pos"), tolerance: 0, "ctx_pos")
+        assertParity(prompts.abnormalContext, try ref.tensor("ctx_neg"), tolerance: 0, "ctx_neg")
+        assertParity(prompts.deepPrompts[1], try ref.tensor("compound_prompts_text_1"), tolerance: 0, "compound_prompts_text_1")
+    }
+
+    func testTextFeaturesScoresAndMaps() throws {
+        let (detector, ref) = try makeDetector()
+        assertParity(detector.textFeatures, try ref.tensor("text_features"), "text_features")
+        let result = detector.detect(try ref.tensor("images"))
+        assertParity(Tensor(shape: [2], scalars: result.imageScores), try ref.tensor("image_scores"), "image_scores")
+        for layer in [1, 2, 4] {
+            assertParity(result.layerMaps[layer]!, try ref.tensor("anomaly_map_layer\(layer)"), "anomaly_map_layer\(layer)")
+        }
+        assertParity(result.rawMaps, try ref.tensor("anomaly_map_raw"), "anomaly_map_raw")
+        assertParity(result.maps, try ref.tensor("anomaly_map"), "anomaly_map")
+    }
+
+    func testOtherInputSizeResizesThePositionalGrid() throws {
+        let (detector, ref) = try makeDetector()
+        assertParity(detector.model.vision.positionalEmbedding(gridHeight: 5, gridWidth: 5),
+                     try ref.tensor("vision_positional_embedding_70"), tolerance: 1e-6, "positional embedding 5x5")
+        let result = detector.detect(try ref.tensor("image_input_70"))
+        assertParity(Tensor(shape: [1], scalars: result.imageScores), try ref.tensor("image_scores_70"), "image_scores_70")
+        assertParity(result.rawMaps, try ref.tensor("anomaly_map_raw_70"), "anomaly_map_raw_70")
+        assertParity(result.maps, try ref.tensor("anomaly_map_70"), "anomaly_map_70")
+    }
+
+    func testRejectsMismatchedSettings() throws {
+        let model = try CLIPModel.load(path: Self.path("tiny_clip.safetensors"), activation: .quickGELU)
+        let (prompts, _) = try PromptParameters.load(path: Self.path("prompts_official.pth"))
+        var bad = Self.configuration
+        bad.featureLayers = [5]
+        XCTAssertThrowsError(try AnomalyCLIPDetector(model: model, prompts: prompts, configuration: bad, tokenizer: try CLIPTokenizer.shared())) {
+            XCTAssertEqual("\($0)", "AnomalyCLIP: feature layers [5] must be in 1...4")
+        }
+    }
+}
