@@ -50,7 +50,8 @@ final class AnomalyCLIPParityTests: XCTestCase {
 
     func testTextFeaturesScoresAndMaps() throws {
         let (detector, ref) = try makeDetector()
-        assertParity(detector.textFeatures, try ref.tensor("text_features"), "text_features")
+        // Tight bar: skipping the half-precision rounding of the deep prompts moves the features by ~1.2e-5.
+        assertParity(detector.textFeatures, try ref.tensor("text_features"), tolerance: 2e-6, "text_features")
         let result = detector.detect(try ref.tensor("images"))
         assertParity(Tensor(shape: [2], scalars: result.imageScores), try ref.tensor("image_scores"), "image_scores")
         for layer in [1, 2, 4] {

@@ -7,9 +7,14 @@ public enum FastMath {
 
     @inline(__always)
     public static func exp(_ x: Vec) -> Vec {
-        let clamped = x.clamped(lowerBound: Vec(repeating: -87.3), upperBound: Vec(repeating: 88.3))
+        // Clamp with blends (SIMD.clamped is not inlined and costs a call per vector).
+        let low = Vec(repeating: -87.3), high = Vec(repeating: 88.3)
+        let clamped = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
         let log2e: Float = 1.44269504088896341
-        let n = (clamped * log2e).rounded(.toNearestOrEven)
+        // Round to nearest with the 1.5·2^23 trick: vectorises, unlike SIMD rounding/conversion calls.
+        let magic = Vec(repeating: 12582912)
+        let shifted = clamped * log2e + magic
+        let n = shifted - magic
         // r = x - n*ln2 in two steps for accuracy.
         var r = clamped - n * 0.693359375
         r = r - n * (-2.12194440e-4)
@@ -21,9 +26,9 @@ public enum FastMath {
         p = p * r + 5.0000001201e-1
         let r2 = r * r
         let y = p * r2 + r + 1
-        // Scale by 2^n through the exponent bits.
-        let bits = (SIMD8<Int32>(n) &+ 127) &<< 23
-        let scale = unsafeBitCast(bits, to: Vec.self)
+        // 2^n from the integer sitting in the low mantissa bits of `shifted`.
+        let integer = unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- 0x4B40_0000
+        let scale = unsafeBitCast((integer &+ 127) &<< 23, to: Vec.self)
         var result = y * scale
         result.replace(with: Vec(repeating: 0), where: x .< -87.3)
         return result
