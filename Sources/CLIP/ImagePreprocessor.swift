@@ -1,0 +1,63 @@
+import Foundation
+import ImageIO
+import Tensor
+
+/// CLIP image preprocessing: decode, resize with Pillow's bicubic filter, optional centre crop, normalise.
+public struct ImagePreprocessor: Sendable {
+    public enum Resize: String, Sendable, CaseIterable {
+        /// OpenAI / open_clip eval: shortest side to `size` (torchvision Resize(int)), then centre crop.
+        case shortestSideCenterCrop = "shortest"
+        /// AnomalyCLIP / PromptAD: the whole image squashed to size x size (no aspect keep).
+        case square
+    }
+
+    public static let openAIMean: [Float] = [0.48145466, 0.4578275, 0.40821073]
+    public static let openAIStd: [Float] = [0.26862954, 0.26130258, 0.27577711]
+
+    public var size: Int
+    public var resize: Resize
+    public var mean = ImagePreprocessor.openAIMean
+    public var std = ImagePreprocessor.openAIStd
+
+    public init(size: Int, resize: Resize) {
+        self.size = size
+        self.resize = resize
+    }
+
+    /// The resized RGB image before normalisation (also what overlays are drawn on).
+    /// Note: images with translucent alpha are flattened by dropping alpha first; Pillow resizes RGBA premultiplied.
+    public func resized(_ image: Image) -> Image {
+        let rgb = image.rgb()
+        switch resize {
+        case .square:
+            return PillowResize.resize(rgb, width: size, height: size, filter: .bicubic)
+        case .shortestSideCenterCrop:
+            // torchvision: the short side becomes `size`, the long side int(size * long / short).
+            let (w, h) = (rgb.width, rgb.height)
+            let (newW, newH) = w <= h ? (size, Int(Double(size) * Double(h) / Double(w))) : (Int(Double(size) * Double(w) / Double(h)), size)
+            let scaled = (newW == w && newH == h) ? rgb : PillowResize.resize(rgb, width: newW, height: newH, filter: .bicubic)
+            return scaled.centerCropped(width: size, height: size)
+        }
+    }
+
+    /// [3, size, size] normalised: (pixel / 255 - mean) / std per channel, in Float32 like ToTensor + Normalize.
+    public func tensor(from image: Image) -> Tensor {
+        let r = resized(image)
+        let out = Tensor(uninitialized: [3, r.height, r.width])
+        let dst = out.mutableData, plane = r.width * r.height
+        r.pixels.withUnsafeBufferPointer { src in
+            for c in 0..<3 {
+                let m = mean[c], s = std[c]
+                for i in 0..<plane { dst[c * plane + i] = (Float(src[3 * i + c]) / 255 - m) / s }
+            }
+        }
+        return out
+    }
+
+    public func load(path: String) throws -> Tensor { tensor(from: try ImageDecoder.decodeRGB(path: path)) }
+
+    /// A batch [N, 3, size, size] from decoded images.
+    public func batch(_ images: [Image]) -> Tensor {
+        Tensor.concatenate(images.map { tensor(from: $0).reshaped([1, 3, size, size]) })
+    }
+}
