@@ -43,3 +43,52 @@ public enum Activations {
         }
     }
 }
+
+extension Activation {
+    /// dx = dy · act'(x) over `count` floats (x is the activation's INPUT). dx may alias dy.
+    public func backward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .quickGELU: Activations.quickGELUBackward(x: x, dy: dy, dx: dx, count: count)
+        case .gelu: Activations.geluBackward(x: x, dy: dy, dx: dx, count: count)
+        }
+    }
+}
+
+extension Activations {
+    /// d/dx x·σ(1.702x) = σ + 1.702·x·σ·(1-σ).
+    public static func quickGELUBackward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            let v = loadVec(x + i)
+            let s = FastMath.sigmoid(v * 1.702)
+            storeVec(loadVec(dy + i) * (s + 1.702 * v * s * (1 - s)), dx + i)
+            i += 8
+        }
+        while i < count {
+            let v = x[i]
+            let s = FastMath.sigmoid(FastMath.Vec(repeating: v * 1.702))[0]
+            dx[i] = dy[i] * (s + 1.702 * v * s * (1 - s))
+            i += 1
+        }
+    }
+
+    /// d/dx x·Φ(x) = Φ(x) + x·φ(x), φ(x) = exp(-x²/2)/√(2π).
+    public static func geluBackward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int) {
+        let invSqrt2: Float = 0.70710678118654752, invSqrt2Pi: Float = 0.39894228040143268
+        var i = 0
+        while i + 8 <= count {
+            let v = loadVec(x + i)
+            let phi = 0.5 * FastMath.onePlusErf(v * invSqrt2)
+            let density = invSqrt2Pi * FastMath.exp(-0.5 * v * v)
+            storeVec(loadVec(dy + i) * (phi + v * density), dx + i)
+            i += 8
+        }
+        while i < count {
+            let v = FastMath.Vec(repeating: x[i])
+            let phi = 0.5 * FastMath.onePlusErf(v * invSqrt2)
+            let density = invSqrt2Pi * FastMath.exp(-0.5 * v * v)
+            dx[i] = dy[i] * (phi + v * density)[0]
+            i += 1
+        }
+    }
+}

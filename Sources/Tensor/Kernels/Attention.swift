@@ -13,3 +13,22 @@ public enum Attention {
         BLAS.gemm(m: t, n: headDim, k: t, a: scores, lda: t, b: v, ldb: ldIn, c: out, ldc: ldOut)
     }
 }
+
+extension Attention {
+    /// Backward of `head` given the probabilities it left in `scores` ([T, T]) and dOut ([T, headDim], stride ldOut):
+    /// dV = Pᵀ·dOut, dP = dOut·Vᵀ, dS = scale · softmax'(dP), dQ = dS·K, dK = dSᵀ·Q.
+    /// dq, dk, dv: [T, headDim] with row stride `ldGrad` (column blocks of a fused dqkv matrix), written, not
+    /// accumulated. `scratch`: T*T floats.
+    public static func headBackward(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldIn: Int,
+        dOut: UnsafePointer<Float>, ldOut: Int,
+        dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>, ldGrad: Int,
+        tokens t: Int, headDim: Int, scale: Float, probs: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>
+    ) {
+        BLAS.gemm(transA: true, m: t, n: headDim, k: t, a: probs, lda: t, b: dOut, ldb: ldOut, c: dv, ldc: ldGrad)
+        BLAS.gemm(transB: true, m: t, n: t, k: headDim, a: dOut, lda: ldOut, b: v, ldb: ldIn, c: scratch, ldc: t)
+        Softmax.rowsBackward(probs: probs, dProbs: scratch, dx: scratch, rows: t, width: t)
+        BLAS.gemm(m: t, n: headDim, k: t, alpha: scale, a: scratch, lda: t, b: k, ldb: ldIn, c: dq, ldc: ldGrad)
+        BLAS.gemm(transA: true, m: t, n: headDim, k: t, alpha: scale, a: scratch, lda: t, b: q, ldb: ldIn, c: dk, ldc: ldGrad)
+    }
+}

@@ -94,3 +94,21 @@ extension Tensor {
         map { Float(Float16($0)) }
     }
 }
+
+// MARK: - Backward
+
+extension Tensor {
+    /// Backward of `l2Normalized` given its output y = x/‖x‖: dx = (dy - y·(y·dy)) / ‖x‖ per row (zero rows: 0).
+    public static func l2NormalizedBackward(_ dy: Tensor, input x: Tensor, output y: Tensor) -> Tensor {
+        let w = x.shape[x.rank - 1]
+        let dx = Tensor(uninitialized: x.shape)
+        let xp = x.data, yp = y.data, g = dy.data, d = dx.mutableData
+        for r in 0..<(x.count / max(w, 1)) {
+            var s: Float = 0, dot: Float = 0
+            for i in 0..<w { s += xp[r * w + i] * xp[r * w + i]; dot += yp[r * w + i] * g[r * w + i] }
+            let inv: Float = s > 0 ? 1 / s.squareRoot() : 0
+            for i in 0..<w { d[r * w + i] = (g[r * w + i] - yp[r * w + i] * dot) * inv }
+        }
+        return dx
+    }
+}

@@ -82,3 +82,30 @@ public enum Interpolation {
         return out
     }
 }
+
+extension Interpolation {
+    /// Backward of `resize`: scatters `gradOutput` [C, outH, outW] back through the same taps to [C, inH, inW]
+    /// (the transpose of the linear resampling map; clamped border taps accumulate).
+    public static func resizeBackward(_ gradOutput: Tensor, height inH: Int, width inW: Int, mode: Mode) -> Tensor {
+        precondition(gradOutput.rank == 3, "Interpolation.resizeBackward expects [C, H, W], got \(gradOutput.shape)")
+        let c = gradOutput.shape[0], outH = gradOutput.shape[1], outW = gradOutput.shape[2]
+        let ty = taps(mode: mode, inSize: inH, outSize: outH)
+        let tx = taps(mode: mode, inSize: inW, outSize: outW)
+        let grad = Tensor(zeros: [c, inH, inW])
+        let src = gradOutput.data, dst = grad.mutableData
+        Parallel.forEach(c) { ch in
+            let g = src + ch * outH * outW, plane = dst + ch * inH * inW
+            for y in 0..<outH {
+                for x in 0..<outW {
+                    let v = g[y * outW + x]
+                    for ky in 0..<ty.taps {
+                        let row = plane + ty.index[y * ty.taps + ky] * inW
+                        let wy = v * ty.weight[y * ty.taps + ky]
+                        for kx in 0..<tx.taps { row[tx.index[x * tx.taps + kx]] += wy * tx.weight[x * tx.taps + kx] }
+                    }
+                }
+            }
+        }
+        return grad
+    }
+}

@@ -35,3 +35,31 @@ extension Tensor {
         return out
     }
 }
+
+extension LayerNorm {
+    /// Backward of `forward` with constant gamma/beta (no weight gradients): x, dy, dx: [rows, width];
+    /// mean, rstd: [rows] as `forward` wrote them. dx = rstd · (g - mean(g) - x̂ · mean(g · x̂)) with g = dy · gamma.
+    /// Writes (does not accumulate into) dx; dx may alias dy.
+    public static func backward(
+        dy: UnsafePointer<Float>, x: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
+        mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+        dx: UnsafeMutablePointer<Float>, rows: Int, width: Int
+    ) {
+        let n = Float(width)
+        for r in 0..<rows {
+            let xr = x + r * width, dyr = dy + r * width, dxr = dx + r * width
+            let m = mean[r], s = rstd[r]
+            var sumG: Float = 0, sumGX: Float = 0
+            for i in 0..<width {
+                let g = dyr[i] * gamma[i]
+                sumG += g
+                sumGX += g * (xr[i] - m) * s
+            }
+            let meanG = sumG / n, meanGX = sumGX / n
+            for i in 0..<width {
+                let xhat = (xr[i] - m) * s
+                dxr[i] = s * (dyr[i] * gamma[i] - meanG - xhat * meanGX)
+            }
+        }
+    }
+}

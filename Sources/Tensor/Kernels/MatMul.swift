@@ -35,3 +35,32 @@ extension Tensor {
         return out
     }
 }
+
+// MARK: - Backward
+
+extension Tensor {
+    /// Backward of `linear` for the input: dx[..., in] = dy[..., out] · weight[out, in].
+    public static func linearBackwardInput(_ dy: Tensor, weight: Tensor) -> Tensor {
+        let n = weight.shape[0], k = weight.shape[1], m = dy.count / max(n, 1)
+        let dx = Tensor(uninitialized: Array(dy.shape.dropLast()) + [k])
+        BLAS.gemm(m: m, n: k, k: n, a: dy.data, b: weight.data, c: dx.mutableData)
+        return dx
+    }
+
+    /// Backward of `linear` for a learnable weight: dW[out, in] = dyᵀ · x (rows of all leading dims).
+    public static func linearBackwardWeight(_ dy: Tensor, input x: Tensor) -> Tensor {
+        let n = dy.shape[dy.rank - 1], k = x.shape[x.rank - 1], m = x.count / max(k, 1)
+        let dw = Tensor(uninitialized: [n, k])
+        BLAS.gemm(transA: true, m: n, n: k, k: m, a: dy.data, b: x.data, c: dw.mutableData)
+        return dw
+    }
+
+    /// Sum over all leading dimensions: [..., n] -> [n] (bias gradient, broadcast-add gradient).
+    public func sumLeadingDimensions(to trailing: [Int]) -> Tensor {
+        let n = Tensor.count(of: trailing)
+        let out = Tensor(zeros: trailing)
+        let x = data, z = out.mutableData
+        for r in 0..<(count / max(n, 1)) { for i in 0..<n { z[i] += x[r * n + i] } }
+        return out
+    }
+}

@@ -47,3 +47,53 @@ extension Tensor {
         return out
     }
 }
+
+extension Softmax {
+    /// Backward of `rows`: probs, dProbs, dx: [rows, width]; dx = p · (dp - Σ p·dp) per row. Masked (causal)
+    /// entries have p = 0 and so get no gradient. Writes dx; dx may alias dProbs.
+    public static func rowsBackward(
+        probs: UnsafePointer<Float>, dProbs: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+        rows: Int, width: Int
+    ) {
+        for r in 0..<rows {
+            let p = probs + r * width, dp = dProbs + r * width, d = dx + r * width
+            var dot: Float = 0
+            for i in 0..<width { dot += p[i] * dp[i] }
+            for i in 0..<width { d[i] = p[i] * (dp[i] - dot) }
+        }
+    }
+
+    /// Log-softmax of rows in place: x - max - log Σ exp(x - max).
+    public static func logRows(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+        for r in 0..<rows {
+            let p = x + r * width
+            var m = -Float.infinity
+            for i in 0..<width { m = max(m, p[i]) }
+            var sum: Double = 0
+            for i in 0..<width { sum += Double(FastMath.exp(p[i] - m)) }
+            let shift = m + Float(_logDouble(sum))
+            for i in 0..<width { p[i] -= shift }
+        }
+    }
+
+    /// Backward of `logRows` from its output y: dx = dy - softmax(x) · Σ dy. Writes dx; dx may alias dy.
+    public static func logRowsBackward(
+        output y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+        rows: Int, width: Int
+    ) {
+        for r in 0..<rows {
+            let yr = y + r * width, g = dy + r * width, d = dx + r * width
+            var sum: Float = 0
+            for i in 0..<width { sum += g[i] }
+            for i in 0..<width { d[i] = g[i] - FastMath.exp(yr[i]) * sum }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+@inline(__always) func _logDouble(_ x: Double) -> Double { Glibc.log(x) }
+#else
+import Foundation
+@inline(__always) func _logDouble(_ x: Double) -> Double { Foundation.log(x) }
+#endif
