@@ -223,10 +223,6 @@ final class GradientTests: XCTestCase {
     }
 }
 
-private extension GradientCheck {
-    static func random(_ shape: [Int], _ std: Float, _ seed: UInt64) -> Tensor { random(shape, std: std, seed: seed) }
-}
-
 private extension GradientTests {
     func r(_ shape: [Int], _ std: Float, _ seed: UInt64) -> Tensor { GradientCheck.random(shape, std: std, seed: seed) }
 }
