@@ -39,9 +39,11 @@ public struct Image: Sendable, Equatable {
         return Image(width: width, height: height, channels: 1, pixels: out)
     }
 
-    /// torchvision/Pillow centre crop: top = round((h - th) / 2), left = round((w - tw) / 2).
+    /// torchvision centre crop: top = round((h - th) / 2), left = round((w - tw) / 2), with Python's
+    /// round-half-to-even (so a 21-pixel margin splits 10 | 11).
     public func centerCropped(width tw: Int, height th: Int) -> Image {
-        let top = Int((Double(height - th) / 2).rounded()), left = Int((Double(width - tw) / 2).rounded())
+        let top = Int((Double(height - th) / 2).rounded(.toNearestOrEven))
+        let left = Int((Double(width - tw) / 2).rounded(.toNearestOrEven))
         var out = [UInt8](repeating: 0, count: tw * th * channels)
         for y in 0..<th {
             let sy = y + top
