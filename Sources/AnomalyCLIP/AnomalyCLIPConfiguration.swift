@@ -1,3 +1,5 @@
+import Foundation
+
 /// AnomalyCLIP's settings, with the official defaults (zqhang/AnomalyCLIP `test.py` / `train.py`).
 public struct AnomalyCLIPConfiguration: Codable, Equatable, Sendable {
     /// Square input side; the whole image is resized (no aspect keep).
@@ -22,5 +24,13 @@ public struct AnomalyCLIPConfiguration: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case imageSize = "image_size", featureLayers = "feature_layers", dpamBlocks = "dpam_blocks"
         case contextLength = "n_ctx", deepPromptDepth = "depth", deepPromptTokens = "t_n_ctx", temperature, sigma
+    }
+}
+
+extension AnomalyCLIPConfiguration {
+    /// The configuration recorded in a ClipAD prompt file's metadata, if any.
+    public static func fromMetadata(_ metadata: [String: String]) -> AnomalyCLIPConfiguration? {
+        guard let json = metadata["configuration"], let data = json.data(using: .utf8) else { return nil }
+        return try? JSONDecoder().decode(AnomalyCLIPConfiguration.self, from: data)
     }
 }
