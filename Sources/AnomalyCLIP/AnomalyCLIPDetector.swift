@@ -43,21 +43,41 @@ public final class AnomalyCLIPDetector: @unchecked Sendable {
     /// 1-based index of the first block that runs DPAM.
     public var firstDualBlock: Int { model.vision.layers - configuration.dpamBlocks + 1 }
 
+    /// What the frozen vision tower gives the method: everything training and scoring need (cacheable).
+    public struct ImageFeatures: @unchecked Sendable {
+        /// L2-normalised global features [B, E] (original class token · proj, no ln_post).
+        public var global: Tensor
+        /// Per selected layer, L2-normalised patch features without the class token, [B, g*g, E].
+        public var patches: [Int: Tensor]
+    }
+
+    /// images: [B, 3, S, S] normalised pixels.
+    public func features(_ images: Tensor) -> ImageFeatures {
+        let vision = model.vision
+        let out = vision.forwardDualPath(images, firstDualBlock: firstDualBlock, outputLayers: Set(configuration.featureLayers))
+        var patches: [Int: Tensor] = [:]
+        for layer in configuration.featureLayers {
+            let tokens = vision.projectTokens(out.valueValueTokens[layer] ?? out.originalTokens[layer]!)   // [B, T, E]
+            let b = tokens.shape[0], t = tokens.shape[1], e = tokens.shape[2]
+            patches[layer] = Tensor.concatenate((0..<b).map { tokens[$0].slice(rows: 1..<t) }).l2Normalized().reshaped([b, t - 1, e])
+        }
+        return ImageFeatures(global: vision.projectClassTokenWithoutLayerNorm(out.finalOriginal).l2Normalized(), patches: patches)
+    }
+
     /// images: [B, 3, S, S] normalised pixels.
     public func detect(_ images: Tensor) -> Result {
-        let vision = model.vision
-        let b = images.shape[0], h = images.shape[2], w = images.shape[3]
-        let out = vision.forwardDualPath(images, firstDualBlock: firstDualBlock, outputLayers: Set(configuration.featureLayers))
+        detect(features: features(images), height: images.shape[2], width: images.shape[3])
+    }
 
-        let global = vision.projectClassTokenWithoutLayerNorm(out.finalOriginal).l2Normalized()
-        let globalProbs = twoClassSoftmax(global)
+    /// Scores and maps from already computed features.
+    public func detect(features: ImageFeatures, height h: Int, width w: Int) -> Result {
+        let b = features.global.shape[0]
+        let globalProbs = twoClassSoftmax(features.global)
         let scores = (0..<b).map { globalProbs[flat: $0 * 2 + 1] }
-
         var layerMaps: [Int: Tensor] = [:]
         var raw = Tensor(zeros: [b, h, w])
         for layer in configuration.featureLayers {
-            let tokens = out.valueValueTokens[layer] ?? out.originalTokens[layer]!
-            let map = anomalyMap(patchTokens: vision.projectTokens(tokens), height: h, width: w)
+            let map = anomalyMap(patchFeatures: features.patches[layer]!, height: h, width: w)
             layerMaps[layer] = map
             raw.add(map)
         }
@@ -70,14 +90,13 @@ public final class AnomalyCLIPDetector: @unchecked Sendable {
         (features.matmul(textFeatures.transposed()) * (1 / configuration.temperature)).softmax()
     }
 
-    /// projected tokens [B, T, E] (class token first) -> [B, H, W] map (p_abnormal + 1 - p_normal) / 2.
-    func anomalyMap(patchTokens: Tensor, height h: Int, width w: Int) -> Tensor {
-        let b = patchTokens.shape[0], t = patchTokens.shape[1], e = patchTokens.shape[2]
-        let grid = Int(Double(t - 1).squareRoot())
+    /// Normalised patch features [B, g*g, E] -> [B, H, W] map (p_abnormal + 1 - p_normal) / 2.
+    func anomalyMap(patchFeatures: Tensor, height h: Int, width w: Int) -> Tensor {
+        let b = patchFeatures.shape[0], n = patchFeatures.shape[1], e = patchFeatures.shape[2]
+        let grid = Int(Double(n).squareRoot())
         let out = Tensor(uninitialized: [b, h, w])
         for i in 0..<b {
-            let patches = patchTokens[i].slice(rows: 1..<t).l2Normalized()          // [g*g, E]
-            let probs = twoClassSoftmax(patches.reshaped([t - 1, e]))               // [g*g, 2]
+            let probs = twoClassSoftmax(patchFeatures[i].reshaped([n, e]))   // [g*g, 2]
             let planar = probs.transposed().reshaped([2, grid, grid])
             let up = Interpolation.resize(planar, height: h, width: w, mode: .bilinear)
             let normal = up.data, abnormal = up.data + h * w, dst = out.mutableData + i * h * w

@@ -81,3 +81,12 @@ public struct PromptParameters: @unchecked Sendable {
         try SafetensorsWriter.write(namedTensors, metadata: meta, to: path)
     }
 }
+
+extension PromptParameters {
+    /// From ClipAD's names (`ctx_pos`, `ctx_neg`, `deep_prompts.i`), as produced by `namedTensors`.
+    public init(namedTensors t: [String: Tensor]) {
+        var deep: [Tensor] = []
+        while let d = t["deep_prompts.\(deep.count)"] { deep.append(d) }
+        self.init(normalContext: t["ctx_pos"]!, abnormalContext: t["ctx_neg"]!, deepPrompts: deep)
+    }
+}

@@ -21,7 +21,7 @@ final class AnomalyCLIPParityTests: XCTestCase {
         return c
     }
 
-    func makeDetector() throws -> (AnomalyCLIPDetector, Checkpoint) {
+    static func makeDetector() throws -> (AnomalyCLIPDetector, Checkpoint) {
         let model = try CLIPModel.load(path: Self.path("tiny_clip.safetensors"), activation: .quickGELU)
         let (prompts, _) = try PromptParameters.load(path: Self.path("prompts_official.pth"))
         let detector = try AnomalyCLIPDetector(model: model, prompts: prompts, configuration: Self.configuration,
@@ -49,7 +49,7 @@ final class AnomalyCLIPParityTests: XCTestCase {
     }
 
     func testTextFeaturesScoresAndMaps() throws {
-        let (detector, ref) = try makeDetector()
+        let (detector, ref) = try Self.makeDetector()
         // Tight bar: skipping the half-precision rounding of the deep prompts moves the features by ~1.2e-5.
         assertParity(detector.textFeatures, try ref.tensor("text_features"), tolerance: 2e-6, "text_features")
         let result = detector.detect(try ref.tensor("images"))
@@ -62,7 +62,7 @@ final class AnomalyCLIPParityTests: XCTestCase {
     }
 
     func testOtherInputSizeResizesThePositionalGrid() throws {
-        let (detector, ref) = try makeDetector()
+        let (detector, ref) = try Self.makeDetector()
         assertParity(detector.model.vision.positionalEmbedding(gridHeight: 5, gridWidth: 5),
                      try ref.tensor("vision_positional_embedding_70"), tolerance: 1e-6, "positional embedding 5x5")
         let result = detector.detect(try ref.tensor("image_input_70"))
