@@ -33,7 +33,7 @@ let package = Package(
                 swiftSettings: fast),
 
         .target(name: "Evaluation", dependencies: ["Tensor", "ImageIO"], swiftSettings: fast),
-        .target(name: "AnomalyCLIP", dependencies: ["Tensor", "Checkpoint", "CLIP"], swiftSettings: fast),
+        .target(name: "AnomalyCLIP", dependencies: ["Tensor", "Checkpoint", "ImageIO", "CLIP"], swiftSettings: fast),
 
         // MARK: - Command-line tool (thin: parsing and printing only)
         .executableTarget(name: "clipad", dependencies: [

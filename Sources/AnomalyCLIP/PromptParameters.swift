@@ -74,11 +74,12 @@ public struct PromptParameters: @unchecked Sendable {
     }
 
     /// Writes ClipAD's prompt file (safetensors + metadata), atomically.
-    public func save(path: String, configuration: AnomalyCLIPConfiguration, extraMetadata: [String: String] = [:]) throws {
+    public func save(path: String, configuration: AnomalyCLIPConfiguration, extraMetadata: [String: String] = [:],
+                     extraTensors: [String: Tensor] = [:]) throws {
         var meta = extraMetadata
         meta["method"] = "anomalyclip"
         if let json = try? JSONEncoder().encode(configuration), let s = String(data: json, encoding: .utf8) { meta["configuration"] = s }
-        try SafetensorsWriter.write(namedTensors, metadata: meta, to: path)
+        try SafetensorsWriter.write(namedTensors.merging(extraTensors) { a, _ in a }, metadata: meta, to: path)
     }
 }
 

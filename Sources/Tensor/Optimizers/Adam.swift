@@ -51,3 +51,25 @@ public struct Adam {
         }
     }
 }
+
+extension Adam {
+    /// The moments as named tensors (`<name>.m`, `<name>.v`, `<name>.step`) for checkpoints, so training resumes exactly.
+    public func exportState() -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for (name, s) in state {
+            out["\(name).m"] = s.m
+            out["\(name).v"] = s.v
+            out["\(name).step"] = Tensor(shape: [1], scalars: [Float(s.step)])
+        }
+        return out
+    }
+
+    /// Restores moments written by `exportState()`.
+    public mutating func importState(_ tensors: [String: Tensor]) {
+        for (key, stepTensor) in tensors where key.hasSuffix(".step") {
+            let name = String(key.dropLast(5))
+            guard let m = tensors["\(name).m"], let v = tensors["\(name).v"] else { continue }
+            state[name] = Moments(step: Int(stepTensor[flat: 0]), m: m.copy(), v: v.copy())
+        }
+    }
+}
