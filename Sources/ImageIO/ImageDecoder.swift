@@ -1,105 +1,72 @@
-import CSPNG
-import CTurboJPEG
 import Foundation
 
-/// Decodes PNG (libspng) and JPEG (libturbojpeg) files, sniffing the format from the magic bytes.
+/// Decodes PNG (libspng) and JPEG (libturbojpeg) files to 8-bit RGB or gray exactly as Pillow's
+/// `Image.open(p).convert("RGB")` / `.convert("L")` do, sniffing the format from the magic bytes.
 public enum ImageDecoder {
+    /// What the caller wants back.
+    public enum Output: Sendable {
+        /// 3 channels, Pillow's `convert("RGB")`.
+        case rgb
+        /// 1 channel, Pillow's `convert("L")` (masks).
+        case gray
+    }
+
     /// Largest accepted side, so a hostile header cannot make us allocate gigabytes.
     public static let maxSide = 30000
+    /// Largest accepted pixel count: Pillow's decompression-bomb error threshold (2 × MAX_IMAGE_PIXELS).
+    public static let maxPixels = 2 * 89_478_485
 
-    /// The image as RGB (gray replicated; alpha dropped as Pillow's `convert("RGB")` does; 16-bit -> high byte).
-    public static func decodeRGB(path: String) throws -> Image {
-        try decode(path: path, gray: false)
+    // MARK: - Public entry points
+
+    /// The image at `path` as RGB (gray replicated; alpha dropped; 16-bit colour -> high byte).
+    public static func decodeRGB(path: String) throws -> Image { try decode(path: path, output: .rgb) }
+
+    /// The image at `path` as one 8-bit channel (Pillow's `convert("L")`), e.g. for masks.
+    public static func decodeGray(path: String) throws -> Image { try decode(path: path, output: .gray) }
+
+    /// Reads and decodes the file at `path`.
+    public static func decode(path: String, output: Output) throws -> Image {
+        try decode(data: try readFile(path), name: path, output: output)
     }
 
-    /// The image as one 8-bit channel (Pillow's `convert("L")` for colour images), e.g. for masks.
-    public static func decodeGray(path: String) throws -> Image {
-        try decode(path: path, gray: true)
-    }
-
-    static func decode(path: String, gray: Bool) throws -> Image {
-        guard FileManager.default.fileExists(atPath: path) else { throw ImageIOError.unreadable(path: path, reason: "no such file") }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ImageIOError.unreadable(path: path, reason: "permission denied or not a file")
-        }
-        if data.isEmpty { throw ImageIOError.corrupt(path: path, reason: "empty file") }
-        let bytes = [UInt8](data)
-        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try decodePNG(bytes, path: path, gray: gray) }
-        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return try decodeJPEG(bytes, path: path, gray: gray) }
-        throw ImageIOError.unsupportedFormat(path: path)
-    }
-
-    // MARK: - PNG
-
-    static func decodePNG(_ bytes: [UInt8], path: String, gray: Bool) throws -> Image {
-        guard let ctx = spng_ctx_new(0) else { throw ImageIOError.corrupt(path: path, reason: "cannot create PNG decoder") }
-        defer { spng_ctx_free(ctx) }
-        func check(_ rc: Int32) throws {
-            if rc != 0 { throw ImageIOError.corrupt(path: path, reason: String(cString: spng_strerror(rc))) }
-        }
-        try bytes.withUnsafeBytes { raw in
-            try check(spng_set_png_buffer(ctx, raw.baseAddress, raw.count))
-            try check(spng_set_image_limits(ctx, UInt32(maxSide), UInt32(maxSide)))
-            var ihdr = spng_ihdr()
-            try check(spng_get_ihdr(ctx, &ihdr))
-            if ihdr.width > maxSide || ihdr.height > maxSide {
-                throw ImageIOError.tooLarge(path: path, width: Int(ihdr.width), height: Int(ihdr.height))
+    /// Decodes an in-memory PNG or JPEG; `name` is used in error messages.
+    public static func decode(data: Data, name: String, output: Output) throws -> Image {
+        if data.isEmpty { throw ImageIOError.corrupt(path: name, reason: "empty file") }
+        return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Image in
+            let b = raw.bindMemory(to: UInt8.self)
+            if b.starts(with: pngSignature) { return try decodePNG(raw, name: name, output: output) }
+            if b.count >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF {
+                return try decodeJPEG(raw, name: name, output: output)
             }
-        }
-        var ihdr = spng_ihdr()
-        try check(spng_get_ihdr(ctx, &ihdr))
-        let isGrayFile = ihdr.color_type == UInt8(SPNG_COLOR_TYPE_GRAYSCALE.rawValue)
-            || ihdr.color_type == UInt8(SPNG_COLOR_TYPE_GRAYSCALE_ALPHA.rawValue)
-        // Gray files decode to gray directly (exact for L masks); colour files to RGB (alpha stripped).
-        let wantGrayOutput = isGrayFile && ihdr.bit_depth <= 8
-        let format = Int32(wantGrayOutput ? SPNG_FMT_G8.rawValue : SPNG_FMT_RGB8.rawValue)
-        var size = 0
-        try check(spng_decoded_image_size(ctx, format, &size))
-        var pixels = [UInt8](repeating: 0, count: size)
-        try bytes.withUnsafeBytes { _ in
-            try pixels.withUnsafeMutableBytes { out in
-                try check(spng_decode_image(ctx, out.baseAddress, size, format, 0))
+            if b.count < 8 && pngSignature.starts(with: b) {
+                throw ImageIOError.corrupt(path: name, reason: "PNG signature cut short (\(b.count) bytes)")
             }
+            throw ImageIOError.unsupportedFormat(path: name)
         }
-        let image = Image(width: Int(ihdr.width), height: Int(ihdr.height), channels: wantGrayOutput ? 1 : 3, pixels: pixels)
-        return gray ? (wantGrayOutput ? image : (isGrayFile ? firstChannel(image) : image.gray())) : image.rgb()
     }
 
-    /// A gray image that was expanded to RGB: take one channel back (exact, no luma rounding).
-    static func firstChannel(_ image: Image) -> Image {
-        Image(width: image.width, height: image.height, channels: 1,
-              pixels: stride(from: 0, to: image.pixels.count, by: 3).map { image.pixels[$0] })
+    // MARK: - Helpers
+
+    static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    static func readFile(_ path: String) throws -> Data {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ImageIOError.unreadable(path: path, reason: "no such file")
+        }
+        if isDirectory.boolValue { throw ImageIOError.unreadable(path: path, reason: "is a directory") }
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+        } catch {
+            throw ImageIOError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+        }
     }
 
-    // MARK: - JPEG
-
-    static func decodeJPEG(_ bytes: [UInt8], path: String, gray: Bool) throws -> Image {
-        guard let handle = tjInitDecompress() else { throw ImageIOError.corrupt(path: path, reason: "cannot create JPEG decoder") }
-        defer { tjDestroy(handle) }
-        var mutableBytes = bytes
-        var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
-        let header = mutableBytes.withUnsafeMutableBufferPointer {
-            tjDecompressHeader3(handle, $0.baseAddress, UInt($0.count), &width, &height, &subsampling, &colorspace)
+    /// Rejects sizes beyond the limits before anything is allocated.
+    static func checkSize(width: Int, height: Int, name: String) throws {
+        if width <= 0 || height <= 0 { throw ImageIOError.corrupt(path: name, reason: "image is \(width)x\(height)") }
+        if width > maxSide || height > maxSide || width * height > maxPixels {
+            throw ImageIOError.tooLarge(path: name, width: width, height: height)
         }
-        if header != 0 { throw ImageIOError.corrupt(path: path, reason: String(cString: tjGetErrorStr2(handle))) }
-        if width <= 0 || height <= 0 { throw ImageIOError.corrupt(path: path, reason: "zero-sized JPEG") }
-        if width > maxSide || height > maxSide { throw ImageIOError.tooLarge(path: path, width: Int(width), height: Int(height)) }
-        let isGrayFile = colorspace == Int32(TJCS_GRAY.rawValue)
-        let channels = (gray && isGrayFile) ? 1 : 3
-        let pixelFormat = channels == 1 ? TJPF_GRAY : TJPF_RGB
-        var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height) * channels)
-        // Accurate integer DCT and fancy upsampling, as Pillow's libjpeg defaults.
-        let rc = mutableBytes.withUnsafeMutableBufferPointer { src in
-            pixels.withUnsafeMutableBufferPointer { dst in
-                tjDecompress2(handle, src.baseAddress, UInt(src.count), dst.baseAddress, width, 0, height,
-                              Int32(pixelFormat.rawValue), TJFLAG_ACCURATEDCT)
-            }
-        }
-        if rc != 0 {
-            // Warnings (e.g. a truncated file) still return -1 in libturbojpeg 2.x: treat all as errors.
-            throw ImageIOError.corrupt(path: path, reason: String(cString: tjGetErrorStr2(handle)))
-        }
-        let image = Image(width: Int(width), height: Int(height), channels: channels, pixels: pixels)
-        return gray ? image.gray() : image
     }
 }

@@ -2,63 +2,105 @@ import CSPNG
 import CTurboJPEG
 import Foundation
 
-/// Encodes 8-bit gray/RGB images as PNG (libspng) or JPEG (libturbojpeg), written atomically.
+/// Encodes 8-bit gray/RGB/RGBA images as PNG (libspng) or JPEG (libturbojpeg), written atomically.
 public enum ImageEncoder {
-    public static func pngData(_ image: Image) throws -> Data {
-        guard image.channels == 1 || image.channels == 3 || image.channels == 4 else {
-            throw ImageIOError.writeFailed(path: "<png>", reason: "\(image.channels) channels")
-        }
+    public enum Format: Sendable {
+        case png
+        /// Quality 1...100; colour is 4:2:0 subsampled (Pillow's default), gray stays one channel.
+        case jpeg(quality: Int)
+    }
+
+    // MARK: - PNG
+
+    /// PNG bytes: gray, RGB or RGBA at 8 bits (lossless).
+    public static func pngData(_ image: Image, name: String = "<png>") throws -> Data {
         guard let ctx = spng_ctx_new(Int32(SPNG_CTX_ENCODER.rawValue)) else {
-            throw ImageIOError.writeFailed(path: "<png>", reason: "cannot create PNG encoder")
+            throw ImageIOError.writeFailed(path: name, reason: "cannot create PNG encoder")
         }
         defer { spng_ctx_free(ctx) }
-        spng_set_option(ctx, SPNG_ENCODE_TO_BUFFER, 1)
-        let colorType: spng_color_type = image.channels == 1 ? SPNG_COLOR_TYPE_GRAYSCALE
-            : (image.channels == 3 ? SPNG_COLOR_TYPE_TRUECOLOR : SPNG_COLOR_TYPE_TRUECOLOR_ALPHA)
+        func check(_ rc: Int32) throws {
+            if rc != 0 { throw ImageIOError.writeFailed(path: name, reason: String(cString: spng_strerror(rc))) }
+        }
+        guard image.width > 0, image.height > 0 else {
+            throw ImageIOError.writeFailed(path: name, reason: "image is \(image.width)x\(image.height)")
+        }
+        try check(spng_set_option(ctx, SPNG_ENCODE_TO_BUFFER, 1))
+        let colorType: spng_color_type
+        switch image.channels {
+        case 1: colorType = SPNG_COLOR_TYPE_GRAYSCALE
+        case 3: colorType = SPNG_COLOR_TYPE_TRUECOLOR
+        default: colorType = SPNG_COLOR_TYPE_TRUECOLOR_ALPHA
+        }
         var ihdr = spng_ihdr(width: UInt32(image.width), height: UInt32(image.height), bit_depth: 8,
                              color_type: UInt8(colorType.rawValue), compression_method: 0, filter_method: 0, interlace_method: 0)
-        spng_set_ihdr(ctx, &ihdr)
-        let rc = image.pixels.withUnsafeBytes {
-            spng_encode_image(ctx, $0.baseAddress, $0.count, Int32(SPNG_FMT_PNG.rawValue), Int32(SPNG_ENCODE_FINALIZE.rawValue))
+        try check(spng_set_ihdr(ctx, &ihdr))
+        try image.pixels.withUnsafeBytes {
+            try check(spng_encode_image(ctx, $0.baseAddress, $0.count, Int32(SPNG_FMT_PNG.rawValue), Int32(SPNG_ENCODE_FINALIZE.rawValue)))
         }
-        if rc != 0 { throw ImageIOError.writeFailed(path: "<png>", reason: String(cString: spng_strerror(rc))) }
         var length = 0, error: Int32 = 0
-        guard let buffer = spng_get_png_buffer(ctx, &length, &error), error == 0 else {
-            throw ImageIOError.writeFailed(path: "<png>", reason: String(cString: spng_strerror(error)))
+        guard let buffer = spng_get_png_buffer(ctx, &length, &error) else {
+            throw ImageIOError.writeFailed(path: name, reason: String(cString: spng_strerror(error)))
         }
         defer { free(buffer) }
+        try check(error)
         return Data(bytes: buffer, count: length)
     }
 
-    public static func jpegData(_ image: Image, quality: Int = 90) throws -> Data {
-        let rgb = image.rgb()
-        guard let handle = tjInitCompress() else { throw ImageIOError.writeFailed(path: "<jpeg>", reason: "cannot create JPEG encoder") }
+    // MARK: - JPEG
+
+    /// JPEG bytes at `quality` (1...100); alpha is dropped, gray images stay gray.
+    public static func jpegData(_ image: Image, quality: Int = 90, name: String = "<jpeg>") throws -> Data {
+        guard (1...100).contains(quality) else { throw ImageIOError.writeFailed(path: name, reason: "JPEG quality \(quality) is not in 1...100") }
+        guard image.width > 0, image.height > 0 else {
+            throw ImageIOError.writeFailed(path: name, reason: "image is \(image.width)x\(image.height)")
+        }
+        let source = image.channels == 4 ? image.rgb() : image
+        let gray = source.channels == 1
+        guard let handle = tjInitCompress() else { throw ImageIOError.writeFailed(path: name, reason: "cannot create JPEG encoder") }
         defer { tjDestroy(handle) }
         var output: UnsafeMutablePointer<UInt8>? = nil
         var size: UInt = 0
-        let rc = rgb.pixels.withUnsafeBufferPointer {
-            tjCompress2(handle, $0.baseAddress, Int32(rgb.width), 0, Int32(rgb.height), Int32(TJPF_RGB.rawValue),
-                        &output, &size, Int32(TJSAMP_420.rawValue), Int32(quality), TJFLAG_ACCURATEDCT)
+        let rc = source.pixels.withUnsafeBufferPointer {
+            tjCompress2(handle, $0.baseAddress, Int32(source.width), 0, Int32(source.height),
+                        Int32((gray ? TJPF_GRAY : TJPF_RGB).rawValue), &output, &size,
+                        Int32((gray ? TJSAMP_GRAY : TJSAMP_420).rawValue), Int32(quality), TJFLAG_ACCURATEDCT)
         }
         defer { if let output { tjFree(output) } }
-        guard rc == 0, let output else { throw ImageIOError.writeFailed(path: "<jpeg>", reason: String(cString: tjGetErrorStr2(handle))) }
+        guard rc == 0, let output else { throw ImageIOError.writeFailed(path: name, reason: String(cString: tjGetErrorStr2(handle))) }
         return Data(bytes: output, count: Int(size))
     }
 
-    /// Writes PNG or JPEG by the path's extension, through a temp file and a rename.
+    // MARK: - Files
+
+    /// Writes `image` to `path` in `format` through a temp file in the same folder and a rename.
+    public static func write(_ image: Image, to path: String, format: Format) throws {
+        let data: Data
+        switch format {
+        case .png: data = try pngData(image, name: path)
+        case .jpeg(let quality): data = try jpegData(image, quality: quality, name: path)
+        }
+        try writeAtomically(data, to: path)
+    }
+
+    /// Writes PNG or JPEG by the path's extension (.jpg/.jpeg -> JPEG, anything else PNG).
     public static func write(_ image: Image, to path: String, jpegQuality: Int = 90) throws {
         let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
-        let data = (ext == "jpg" || ext == "jpeg") ? try jpegData(image, quality: jpegQuality) : try pngData(image)
+        try write(image, to: path, format: (ext == "jpg" || ext == "jpeg") ? .jpeg(quality: jpegQuality) : .png)
+    }
+
+    static func writeAtomically(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
-        let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        let temp = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         do {
             try data.write(to: temp)
-            guard rename(temp.path, path) == 0 else { throw ImageIOError.writeFailed(path: path, reason: String(cString: strerror(errno))) }
-        } catch let e as ImageIOError {
-            try? FileManager.default.removeItem(at: temp); throw e
         } catch {
+            throw ImageIOError.writeFailed(path: path, reason: (error as NSError).localizedDescription)
+        }
+        if rename(temp.path, path) != 0 {
+            let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(at: temp)
-            throw ImageIOError.writeFailed(path: path, reason: "\(error.localizedDescription)")
+            throw ImageIOError.writeFailed(path: path, reason: reason)
         }
     }
 }

@@ -1,18 +1,28 @@
 import Foundation
 
-/// Resizing that reproduces Pillow's `Image.resize((w, h), filter)` on 8-bit images (libImaging/Resample.c):
-/// separable convolution, support scaled by the downscale factor (antialiasing), coefficients normalised per output
-/// pixel and converted to 22-bit fixed point, horizontal pass then vertical pass, clipping to 0...255 after each.
+/// Resizing that reproduces Pillow's `Image.resize((w, h), filter)` (libImaging/Resample.c, Geometry.c).
+///
+/// BICUBIC / BILINEAR: separable convolution; the kernel support is scaled by the downscale factor
+/// (antialiasing); per output pixel the window is [trunc(center - support + 0.5), trunc(center + support + 0.5))
+/// clamped to the image, weights `k((i - center + 0.5) / filterScale)` normalised to sum 1. 8-bit images turn
+/// the weights into 22-bit fixed point (round half away from zero), accumulate in Int32 from 1 << 21 and clip
+/// to 0...255 after the horizontal pass and after the vertical pass. Float images ("F") accumulate in Double
+/// and store Float after each pass, no clipping. A pass is skipped when that side keeps its size.
+/// NEAREST is Pillow's scale-affine path (see `nearestIndices`). RGBA is resized per channel without
+/// Pillow's alpha premultiplication (our RGBA is only ever an overlay, never resized with holes).
 public enum PillowResize {
-    public enum Filter: Sendable {
-        case bicubic, bilinear
+    public enum Filter: Sendable, CaseIterable {
+        case nearest, bilinear, bicubic
 
+        /// Kernel half-width at scale 1.
         var support: Double { self == .bicubic ? 2 : 1 }
 
+        /// Pillow's kernels: triangle, and Keys' cubic with a = -0.5.
+        @inline(__always)
         func weight(_ x: Double) -> Double {
             let x = abs(x)
             switch self {
-            case .bilinear: return x < 1 ? 1 - x : 0
+            case .nearest, .bilinear: return x < 1 ? 1 - x : 0
             case .bicubic:
                 let a = -0.5
                 if x < 1 { return ((a + 2) * x - (a + 3)) * x * x + 1 }
@@ -22,80 +32,90 @@ public enum PillowResize {
         }
     }
 
-    static let precisionBits = 32 - 8 - 2
+    /// Pillow's PRECISION_BITS: 32 - 8 bits of sample - 2 bits of headroom.
+    static let precisionBits = 22
 
-    /// Per output pixel: first input index and fixed-point weights.
+    // MARK: - Coefficients
+
+    /// Per output pixel: first input index, number of taps, and `maxTaps` normalised weights.
     struct Coefficients {
         var start: [Int]
         var count: [Int]
-        var weights: [Int32]   // outSize * maxTaps
+        var weights: [Double]  // outSize * maxTaps, zero beyond count
         var maxTaps: Int
+
+        /// Pillow's `normalize_coeffs_8bpc`: (int)(w * 2^22 ± 0.5).
+        var fixedPoint: [Int32] {
+            let one = Double(1 << PillowResize.precisionBits)
+            return weights.map { $0 < 0 ? Int32(-0.5 + $0 * one) : Int32(0.5 + $0 * one) }
+        }
     }
 
+    /// Pillow's `precompute_coeffs` for the full box [0, inSize).
     static func coefficients(inSize: Int, outSize: Int, filter: Filter) -> Coefficients {
         let scale = Double(inSize) / Double(outSize)
         let filterScale = max(scale, 1)
         let support = filter.support * filterScale
         let maxTaps = Int(support.rounded(.up)) * 2 + 1
         var start = [Int](repeating: 0, count: outSize), count = start
-        var weights = [Int32](repeating: 0, count: outSize * maxTaps)
-        var k = [Double](repeating: 0, count: maxTaps)
+        var weights = [Double](repeating: 0, count: outSize * maxTaps)
+        let ss = 1 / filterScale
         for xx in 0..<outSize {
             let center = (Double(xx) + 0.5) * scale
-            let ss = 1 / filterScale
-            // C casts truncate toward zero.
+            // C's (int) cast truncates toward zero, as Swift's Int(Double) does.
             let xmin = max(Int(center - support + 0.5), 0)
-            let xmax = min(Int(center + support + 0.5), inSize) - xmin
+            let n = min(Int(center + support + 0.5), inSize) - xmin
             var ww = 0.0
-            for x in 0..<xmax {
+            for x in 0..<max(n, 0) {
                 let w = filter.weight((Double(x + xmin) - center + 0.5) * ss)
-                k[x] = w
+                weights[xx * maxTaps + x] = w
                 ww += w
             }
-            for x in 0..<xmax {
-                let w = ww != 0 ? k[x] / ww : k[x]
-                let fixed = w < 0 ? Int32(-0.5 + w * Double(1 << precisionBits)) : Int32(0.5 + w * Double(1 << precisionBits))
-                weights[xx * maxTaps + x] = fixed
-            }
+            if ww != 0 { for x in 0..<max(n, 0) { weights[xx * maxTaps + x] /= ww } }
             start[xx] = xmin
-            count[xx] = xmax
+            count[xx] = max(n, 0)
         }
         return Coefficients(start: start, count: count, weights: weights, maxTaps: maxTaps)
+    }
+
+    // MARK: - 8-bit
+
+    /// Resizes to `width` x `height` with Pillow's arithmetic (any channel count).
+    public static func resize(_ image: Image, width: Int, height: Int, filter: Filter = .bicubic) -> Image {
+        precondition(width > 0 && height > 0, "resize: target \(width)x\(height)")
+        if filter == .nearest { return nearest(image, width: width, height: height) }
+        guard image.width > 0, image.height > 0 else { return Image(width: width, height: height, channels: image.channels) }
+        var current = image
+        if width != image.width { current = horizontal(current, width: width, filter: filter) }
+        if height != image.height { current = vertical(current, height: height, filter: filter) }
+        return current
     }
 
     @inline(__always)
     static func clip8(_ v: Int32) -> UInt8 {
         let shifted = v >> Int32(precisionBits)
-        return shifted < 0 ? 0 : (shifted > 255 ? 255 : UInt8(shifted))
-    }
-
-    /// Resizes to `width` x `height` with Pillow's arithmetic.
-    public static func resize(_ image: Image, width: Int, height: Int, filter: Filter = .bicubic) -> Image {
-        var current = image
-        if width != image.width {
-            current = horizontal(current, width: width, filter: filter)
-        }
-        if height != image.height {
-            current = vertical(current, height: height, filter: filter)
-        }
-        return current
+        return shifted < 0 ? 0 : (shifted > 255 ? 255 : UInt8(truncatingIfNeeded: shifted))
     }
 
     static func horizontal(_ image: Image, width: Int, filter: Filter) -> Image {
         let c = coefficients(inSize: image.width, outSize: width, filter: filter)
-        let ch = image.channels
-        var out = [UInt8](repeating: 0, count: width * image.height * ch)
+        let fixed = c.fixedPoint
+        let ch = image.channels, inRow = image.width * ch, outRow = width * ch
+        var out = [UInt8](repeating: 0, count: outRow * image.height)
         let half = Int32(1 << (precisionBits - 1))
         image.pixels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for y in 0..<image.height {
-                    let row = y * image.width * ch
-                    for x in 0..<width {
-                        let s = c.start[x], n = c.count[x], kw = x * c.maxTaps
-                        for k in 0..<ch {
-                            var acc = half
-                            for t in 0..<n { acc &+= Int32(src[row + (s + t) * ch + k]) &* c.weights[kw + t] }
-                            dst[(y * width + x) * ch + k] = clip8(acc)
+                fixed.withUnsafeBufferPointer { k in
+                    for y in 0..<image.height {
+                        let s = src.baseAddress! + y * inRow, d = dst.baseAddress! + y * outRow
+                        for x in 0..<width {
+                            let first = c.start[x] * ch, n = c.count[x], kx = k.baseAddress! + x * c.maxTaps
+                            for band in 0..<ch {
+                                var acc = half
+                                var p = s + first + band
+                                for t in 0..<n { acc &+= Int32(p.pointee) &* kx[t]; p += ch }
+                                d[x * ch + band] = clip8(acc)
+                            }
                         }
                     }
                 }
@@ -106,34 +126,60 @@ public enum PillowResize {
 
     static func vertical(_ image: Image, height: Int, filter: Filter) -> Image {
         let c = coefficients(inSize: image.height, outSize: height, filter: filter)
-        let ch = image.channels, w = image.width
-        var out = [UInt8](repeating: 0, count: w * height * ch)
+        let fixed = c.fixedPoint
+        let row = image.width * image.channels
+        var out = [UInt8](repeating: 0, count: row * height)
+        var acc = [Int32](repeating: 0, count: row)
         let half = Int32(1 << (precisionBits - 1))
         image.pixels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for y in 0..<height {
-                    let s = c.start[y], n = c.count[y], kw = y * c.maxTaps
-                    for i in 0..<(w * ch) {
-                        var acc = half
-                        for t in 0..<n { acc &+= Int32(src[(s + t) * w * ch + i]) &* c.weights[kw + t] }
-                        dst[y * w * ch + i] = clip8(acc)
+                acc.withUnsafeMutableBufferPointer { a in
+                    for y in 0..<height {
+                        for i in 0..<row { a[i] = half }
+                        // Row by row so the inner loop is a contiguous multiply-add the compiler vectorises.
+                        for t in 0..<c.count[y] {
+                            let w = fixed[y * c.maxTaps + t], s = src.baseAddress! + (c.start[y] + t) * row
+                            for i in 0..<row { a[i] &+= Int32(s[i]) &* w }
+                        }
+                        let d = dst.baseAddress! + y * row
+                        for i in 0..<row { d[i] = clip8(a[i]) }
                     }
                 }
             }
         }
-        return Image(width: w, height: height, channels: ch, pixels: out)
+        return Image(width: image.width, height: height, channels: image.channels, pixels: out)
     }
 
-    /// Pillow's NEAREST resize: source index floor((x + 0.5) * in / out), for masks.
+    // MARK: - Nearest
+
+    /// Pillow's NEAREST (`ImagingScaleAffine`): source index trunc(xo) where xo starts at scale / 2 and
+    /// grows by `scale` by repeated Double addition (so rounding matches Pillow's accumulation, not (x + 0.5)·s).
+    static func nearestIndices(inSize: Int, outSize: Int) -> [Int] {
+        let step = Double(inSize) / Double(outSize)
+        var xo = step * 0.5
+        var out = [Int](repeating: 0, count: outSize)
+        for x in 0..<outSize {
+            out[x] = min(max(Int(xo), 0), inSize - 1)  // xo is never negative; the clamp guards rounding
+            xo += step
+        }
+        return out
+    }
+
+    /// Pillow's NEAREST resize, for masks and label maps.
     public static func nearest(_ image: Image, width: Int, height: Int) -> Image {
+        precondition(width > 0 && height > 0, "resize: target \(width)x\(height)")
+        guard image.width > 0, image.height > 0 else { return Image(width: width, height: height, channels: image.channels) }
+        let xs = nearestIndices(inSize: image.width, outSize: width), ys = nearestIndices(inSize: image.height, outSize: height)
         let ch = image.channels
         var out = [UInt8](repeating: 0, count: width * height * ch)
-        let sx = Double(image.width) / Double(width), sy = Double(image.height) / Double(height)
-        for y in 0..<height {
-            let iy = min(Int((Double(y) + 0.5) * sy), image.height - 1)
-            for x in 0..<width {
-                let ix = min(Int((Double(x) + 0.5) * sx), image.width - 1)
-                for k in 0..<ch { out[(y * width + x) * ch + k] = image.pixels[(iy * image.width + ix) * ch + k] }
+        image.pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<height {
+                    let s = ys[y] * image.width * ch, d = y * width * ch
+                    for x in 0..<width {
+                        for band in 0..<ch { dst[d + x * ch + band] = src[s + xs[x] * ch + band] }
+                    }
+                }
             }
         }
         return Image(width: width, height: height, channels: ch, pixels: out)
