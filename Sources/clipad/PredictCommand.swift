@@ -47,11 +47,16 @@ struct PredictCommand: ParsableCommand {
         let images = try ImageInputs.expand(inputs)
         let model = try clipOptions.loadModel()
         let (promptParameters, metadata) = try PromptParameters.load(path: prompts!)
-        var config = AnomalyCLIPConfiguration.fromMetadata(metadata) ?? AnomalyCLIPConfiguration()
-        config.dpamBlocks = dpamBlocks ?? max(1, model.vision.layers - 5)
+        // Settings recorded in a ClipAD prompt file are the defaults; flags override them.
+        let recorded = AnomalyCLIPConfiguration.fromMetadata(metadata)
+        var config = recorded ?? AnomalyCLIPConfiguration()
+        if recorded == nil {
+            config.dpamBlocks = max(1, model.vision.layers - 5)
+            config.featureLayers = [min(24, model.vision.layers)]
+        }
+        if let dpamBlocks { config.dpamBlocks = dpamBlocks }
         if let imageSize { config.imageSize = imageSize }
         if let l = layers.flatMap(parseLayers) { config.featureLayers = l }
-        if config.featureLayers == [24] && model.vision.layers != 24 && layers == nil { config.featureLayers = [model.vision.layers] }
         config.contextLength = promptParameters.contextLength
         config.deepPromptDepth = promptParameters.deepPrompts.count + 1
         config.deepPromptTokens = promptParameters.deepPrompts.first?.shape[0] ?? config.deepPromptTokens

@@ -13,7 +13,7 @@ struct ProgressLine {
         self.label = label
     }
 
-    mutating func advance() {
+    mutating func advance(note: String = "") {
         done += 1
         guard isTerminal else { return }
         let elapsed = Date().timeIntervalSince(start)
@@ -21,7 +21,7 @@ struct ProgressLine {
         let eta = Double(total - done) / max(rate, 1e-9)
         let width = 24, filled = total > 0 ? width * done / total : width
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        write(String(format: "\r%@ %@ %d/%d  %.2f img/s  ETA %.0fs ", label, bar, done, total, rate, eta))
+        write(String(format: "\r%@ %@ %d/%d  %.2f/s  ETA %.0fs %@ ", label, bar, done, total, rate, eta, note))
     }
 
     /// Prints a message on its own line without breaking the bar.

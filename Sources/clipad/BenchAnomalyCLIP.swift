@@ -1,0 +1,60 @@
+import AnomalyCLIP
+import ArgumentParser
+import CLIP
+import Foundation
+import Tensor
+
+/// `clipad bench anomalyclip`: inference s/image with DPAM and the training step time on cached features.
+struct BenchAnomalyCLIP: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "anomalyclip", abstract: "AnomalyCLIP inference s/image (DPAM) and training s/step on cached features.")
+
+    @OptionGroup var clipOptions: CLIPOptions
+    @Option(help: "Bundled architecture with random weights when no --clip is given.") var arch: String = "ViT-L-14-336"
+    @Option(name: .customLong("image-size"), help: "Square input side.") var imageSize: Int = 518
+    @Option(help: "Timed repetitions (after one warm-up).") var runs: Int = 3
+    @Option(name: .customLong("train-batch"), help: "Images per training step.") var trainBatch: Int = 8
+
+    func run() throws {
+        let model = clipOptions.clip == nil
+            ? try CLIPModel.random(CLIPArchitecture.bundled(arch), seed: 1, activation: clipOptions.activation ?? .quickGELU)
+            : try clipOptions.loadModel()
+        var config = AnomalyCLIPConfiguration()
+        config.imageSize = imageSize
+        config.dpamBlocks = max(1, model.vision.layers - 5)
+        config.featureLayers = [model.vision.layers]
+        config.deepPromptDepth = min(config.deepPromptDepth, model.text.layers)
+        let prompts = PromptParameters.random(width: model.text.width, configuration: config, seed: 2)
+        let detector = try AnomalyCLIPDetector(model: model, prompts: prompts, configuration: config, tokenizer: try CLIPTokenizer.shared())
+        var rng = SeededGenerator(seed: 3)
+        let image = Tensor.randomNormal([1, 3, imageSize, imageSize], std: 1, using: &rng)
+
+        let inference = Benchmark.median(Benchmark.measure(runs: runs) { _ = detector.detect(image) })
+        let g = imageSize / model.vision.patchSize, t = g * g + 1
+        let blocks = model.vision.blocks
+        // DPAM blocks add one attention (scores + weighted sum) and one out_proj per block on the V-V path.
+        let extra = Double(config.dpamBlocks) * (2 * 2 * Double(t * t * model.vision.width) + 2 * Double(t * model.vision.width * model.vision.width))
+        let flops = EncoderFLOPs.vision(model.vision, imageSize: imageSize) + extra
+        print(String(format: "anomalyclip inference %@ @%d (DPAM %d blocks, layers %@): median %.3f s/image  %.1f GFLOP/s  (%d runs, %d blocks)",
+                     clipOptions.clip ?? arch, imageSize, config.dpamBlocks, config.featureLayers.description, inference,
+                     flops / inference / 1e9, runs, blocks.count))
+
+        // Training step on cached features: text tower forward + backward for the 2 prompts, glocal loss, Adam.
+        let e = model.vision.outputDim, n = g * g
+        let batch = GlocalLoss.Batch(
+            global: Tensor.randomNormal([trainBatch, e], std: 1, using: &rng).l2Normalized(),
+            patches: [config.featureLayers[0]: Tensor.randomNormal([trainBatch, n, e], std: 1, using: &rng).l2Normalized()],
+            masks: Tensor(shape: [trainBatch, imageSize, imageSize], generator: { $0 % 7 == 0 ? 1 : 0 }),
+            labels: (0..<trainBatch).map { $0 % 2 })
+        let encoder = PromptTextEncoder(model: model, configuration: config, tokenizer: try CLIPTokenizer.shared())
+        var parameters = prompts.namedTensors
+        var adam = Adam(learningRate: 1e-3, beta1: 0.5, beta2: 0.999)
+        let step = Benchmark.median(try Benchmark.measure(runs: runs) {
+            let tape = Tape()
+            let variables = PromptTextEncoder.Variables(PromptParameters(namedTensors: parameters), tape: tape)
+            let terms = GlocalLoss()(textFeatures: encoder.textFeatures(variables), batch: batch)
+            adam.step(&parameters, gradients: try tape.backward(terms.total).named(variables.named))
+        })
+        print(String(format: "anomalyclip training step (batch %d, cached features, %d px masks): median %.3f s/step", trainBatch, imageSize, step))
+    }
+}
