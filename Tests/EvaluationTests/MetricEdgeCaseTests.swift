@@ -79,35 +79,6 @@ final class MetricEdgeCaseTests: XCTestCase {
             XCTAssertEqual(r.f1Max, expected.f1Max, accuracy: 1e-12)
         }
     }
-
-    /// Timing of a full-class-sized evaluation; run with CLIPAD_EVAL_BENCH=1 (not a timed test).
-    func testLargeEvaluationBenchmark() throws {
-        guard ProcessInfo.processInfo.environment["CLIPAD_EVAL_BENCH"] == "1" else {
-            throw XCTSkip("set CLIPAD_EVAL_BENCH=1 to time 200 maps of 518x518")
-        }
-        var g = SplitMix(seed: 1)
-        let side = 518
-        var samples = [PixelSample]()
-        for k in 0..<200 {
-            var mask: [UInt8]? = nil
-            if k % 3 != 0 {
-                var m = [UInt8](repeating: 0, count: side * side)
-                let cy = Int(g.next() % 400) + 50, cx = Int(g.next() % 400) + 50
-                for y in (cy - 30)..<(cy + 30) { for x in (cx - 40)..<(cx + 40) { m[y * side + x] = 1 } }
-                mask = m
-            }
-            let scores = (0..<(side * side)).map { i in
-                Float(g.next() >> 40) / Float(1 << 24) * 0.7 + (mask?[i] == 1 ? 0.3 : 0)
-            }
-            samples.append(try PixelSample(width: side, height: side, scores: scores, mask: mask))
-        }
-        let start = Date()
-        let m = try PixelMetrics.compute(samples, proMode: .mvtec)
-        let mid = Date()
-        let ac = try AUPRO.anomalyCLIP(samples)
-        print(String(format: "54M pixels: mvtec pixel metrics + AUPRO %.2f s, anomalyclip PRO %.2f s (auroc %.6f aupro %.6f ac %.6f)",
-                     mid.timeIntervalSince(start), Date().timeIntervalSince(mid), m.auroc, m.aupro ?? -1, ac))
-    }
 }
 
 /// Deterministic test randomness.
