@@ -32,6 +32,10 @@ extension PillowResize {
             return FloatImage(width: width, height: height, values: out)
         }
         var current = image
+        if verticalFirst(from: (image.width, image.height), to: (width, height)) {
+            current = floatPass(current, outSize: height, horizontal: false, filter: filter)
+            return width != image.width ? floatPass(current, outSize: width, horizontal: true, filter: filter) : current
+        }
         if width != image.width { current = floatPass(current, outSize: width, horizontal: true, filter: filter) }
         if height != image.height { current = floatPass(current, outSize: height, horizontal: false, filter: filter) }
         return current

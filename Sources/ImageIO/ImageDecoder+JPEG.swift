@@ -19,6 +19,9 @@ extension ImageDecoder {
             throw ImageIOError.corrupt(path: name, reason: "JPEG header: \(String(cString: tjGetErrorStr2(handle)))")
         }
         let width = Int(w), height = Int(h)
+        if width <= 0 || height <= 0 {
+            throw ImageIOError.corrupt(path: name, reason: "JPEG header: no frame size (file truncated?)")
+        }
         try checkSize(width: width, height: height, name: name)
 
         let isGray = colorspace == Int32(TJCS_GRAY.rawValue)

@@ -7,7 +7,8 @@ import Foundation
 /// clamped to the image, weights `k((i - center + 0.5) / filterScale)` normalised to sum 1. 8-bit images turn
 /// the weights into 22-bit fixed point (round half away from zero), accumulate in Int32 from 1 << 21 and clip
 /// to 0...255 after the horizontal pass and after the vertical pass. Float images ("F") accumulate in Double
-/// and store Float after each pass, no clipping. A pass is skipped when that side keeps its size.
+/// and store Float after each pass, no clipping. A pass is skipped when that side keeps its size; the pass
+/// order follows Pillow 13 (`verticalFirst`).
 /// NEAREST is Pillow's scale-affine path (see `nearestIndices`). RGBA is resized per channel without
 /// Pillow's alpha premultiplication (our RGBA is only ever an overlay, never resized with holes).
 public enum PillowResize {
@@ -86,9 +87,21 @@ public enum PillowResize {
         if filter == .nearest { return nearest(image, width: width, height: height) }
         guard image.width > 0, image.height > 0 else { return Image(width: width, height: height, channels: image.channels) }
         var current = image
+        if verticalFirst(from: (image.width, image.height), to: (width, height)) {
+            current = vertical(current, height: height, filter: filter)
+            return width != image.width ? horizontal(current, width: width, filter: filter) : current
+        }
         if width != image.width { current = horizontal(current, width: width, filter: filter) }
         if height != image.height { current = vertical(current, height: height, filter: filter) }
         return current
+    }
+
+    /// Pass order. Pillow ≤ 12 always ran horizontal then vertical; Pillow 13 (PR #9549) runs the vertical pass
+    /// first when the height shrinks and the width shrinks by less than half as many pixels:
+    /// `h < H && 2 (W - w) < H - h`. The order changes the 8-bit intermediate's rounding/clipping (up to a few
+    /// levels), so we follow the installed reference (Pillow 13.0.0, rule checked on 887 random size pairs).
+    static func verticalFirst(from source: (Int, Int), to target: (Int, Int)) -> Bool {
+        target.1 < source.1 && 2 * (source.0 - target.0) < source.1 - target.1
     }
 
     @inline(__always)
