@@ -23,10 +23,9 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = open_clip.create_model(args.arch, pretrained=None).eval()
-    size = args.image_size or model.visual.image_size[0]
-    if size != model.visual.image_size[0]:
-        model.visual.set_grad_checkpointing(False)
+    kwargs = {"force_image_size": args.image_size} if args.image_size else {}
+    model = open_clip.create_model(args.arch, pretrained=None, **kwargs).eval()
+    size = model.visual.image_size[0]
     images = torch.randn(args.batch, 3, size, size)
     with torch.inference_mode():
         model.encode_image(images)  # warm-up
