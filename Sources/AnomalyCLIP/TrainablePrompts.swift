@@ -9,6 +9,12 @@ extension PromptTextEncoder {
         public var abnormalContext: Variable
         public var deepPrompts: [Variable]
 
+        public init(normalContext: Variable, abnormalContext: Variable, deepPrompts: [Variable]) {
+            self.normalContext = normalContext
+            self.abnormalContext = abnormalContext
+            self.deepPrompts = deepPrompts
+        }
+
         public init(_ p: PromptParameters, tape: Tape) {
             normalContext = tape.parameter(p.normalContext)
             abnormalContext = tape.parameter(p.abnormalContext)

@@ -32,11 +32,7 @@ public struct ImagePreprocessor: Sendable {
         case .square:
             return PillowResize.resize(rgb, width: size, height: size, filter: .bicubic)
         case .shortestSideCenterCrop:
-            // torchvision: the short side becomes `size`, the long side int(size * long / short).
-            let (w, h) = (rgb.width, rgb.height)
-            let (newW, newH) = w <= h ? (size, Int(Double(size) * Double(h) / Double(w))) : (Int(Double(size) * Double(w) / Double(h)), size)
-            let scaled = (newW == w && newH == h) ? rgb : PillowResize.resize(rgb, width: newW, height: newH, filter: .bicubic)
-            return scaled.centerCropped(width: size, height: size)
+            return rgb.resizedShortestSideCenterCropped(to: size, filter: .bicubic)
         }
     }
 

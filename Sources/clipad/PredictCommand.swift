@@ -45,8 +45,13 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let images = try ImageInputs.expand(inputs)
-        let model = try clipOptions.loadModel()
         let (promptParameters, metadata) = try PromptParameters.load(path: prompts!)
+        // A ClipAD prompt file records the activation of the CLIP it was trained with.
+        var options = clipOptions
+        if options.activation == nil, let recorded = metadata["activation"].flatMap(Activation.init(rawValue:)) {
+            options.activation = recorded
+        }
+        let model = try options.loadModel()
         // Settings recorded in a ClipAD prompt file are the defaults; flags override them.
         let recorded = AnomalyCLIPConfiguration.fromMetadata(metadata)
         var config = recorded ?? AnomalyCLIPConfiguration()

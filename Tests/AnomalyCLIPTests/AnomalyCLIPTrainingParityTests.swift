@@ -69,3 +69,23 @@ final class AnomalyCLIPTrainingParityTests: XCTestCase {
         XCTAssertEqual(lossAfterFirst, try ref.tensor("loss_total_step2")[flat: 0], accuracy: 1e-4)
     }
 }
+
+/// Central finite differences of the whole training objective (prompts -> text tower -> glocal loss).
+final class AnomalyCLIPGradientCheckTests: XCTestCase {
+    func testEveryPromptParameterAgainstFiniteDifferences() throws {
+        let (detector, ref) = try AnomalyCLIPParityTests.makeDetector()
+        let features = detector.features(try ref.tensor("images"))
+        let batch = GlocalLoss.Batch(global: features.global, patches: features.patches, masks: try ref.tensor("masks"),
+                                     labels: try ref.tensor("labels").scalars.map { Int($0) })
+        let (prompts, _) = try PromptParameters.load(path: AnomalyCLIPParityTests.path("prompts_official.pth"))
+        let encoder = PromptTextEncoder(model: detector.model, configuration: detector.configuration, tokenizer: try CLIPTokenizer.shared())
+        let inputs = [prompts.normalContext, prompts.abnormalContext] + prompts.deepPrompts
+        // h = 1e-2 is far above the fp16 spacing (~1e-5) of the rounded deep prompts, so the staircase averages out.
+        let results = try GradientCheck.run(inputs, h: 1e-2, samples: 24) { _, v in
+            let variables = PromptTextEncoder.Variables(normalContext: v[0], abnormalContext: v[1], deepPrompts: Array(v[2...]))
+            return GlocalLoss()(textFeatures: encoder.textFeatures(variables), batch: batch).total
+        }
+        XCTAssertEqual(results.count, 4)
+        for r in results { XCTAssertLessThanOrEqual(r.relativeError, 2e-2, "prompt parameter \(r.input): \(r)") }
+    }
+}
