@@ -45,7 +45,9 @@ public enum TorchSaveWriter {
             throw CheckpointError.unsupported(file: fileName, reason: "'\(path)' is nested deeper than \(maxDepth) levels")
         }
         func tensor(storageClass: String, shape: [Int], count: Int) throws {
-            guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, { $0 * $1 }) == count else {
+            var elements = 1, overflow = false
+            for size in shape where !overflow { (elements, overflow) = elements.multipliedReportingOverflow(by: size) }
+            guard shape.allSatisfy({ $0 >= 0 }), !overflow, elements == count else {
                 throw CheckpointError.invalidTensor(file: fileName, name: path, reason: "shape \(shape) does not hold \(count) values")
             }
             let key = String(storages.count)
@@ -114,8 +116,11 @@ public enum TorchSaveWriter {
 
     // MARK: - Storage bytes
 
-    /// The little-endian bytes of one tensor's storage (this target only builds for little-endian hosts).
+    /// The little-endian bytes of one tensor's storage (raw host memory, so big-endian hosts are refused).
     private static func withStorageBytes(_ value: TorchValue, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        #if _endian(big)
+        throw CheckpointError.unsupported(file: "torch archive", reason: "writing from a big-endian host")
+        #endif
         switch value {
         case .tensor(let t):
             try t.withData { try body(UnsafeRawBufferPointer($0)) }

@@ -165,6 +165,10 @@ final class TorchSaveWriterTests: XCTestCase {
             try TorchSaveWriter.write(.dict([("ids", .int64Tensor([1, 2, 3], shape: [2, 2]))]),
                                       to: dir.appendingPathComponent("shape.pth").path)
         }
+        assertCheckpointError("huge.pth") {  // a product of sizes that overflows is an error, not a crash
+            try TorchSaveWriter.write(.dict([("ids", .int64Tensor([1], shape: [Int.max, 2]))]),
+                                      to: dir.appendingPathComponent("huge.pth").path)
+        }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["state.pth"], "no temp or partial files")
     }
 }
