@@ -1,8 +1,5 @@
 import Foundation
 import Tensor
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Writes Float32 tensors (stored as F32, F16 or BF16) and string metadata as a safetensors file, atomically:
 /// a temp file in the same folder, fsync, then rename. Data is 8-byte aligned like the Rust crate
@@ -39,36 +36,15 @@ public enum SafetensorsWriter {
         while (8 + headerBytes.count) % 8 != 0 { headerBytes.append(UInt8(ascii: " ")) }
 
         // MARK: Temp file, then rename
-        let directory = (path as NSString).deletingLastPathComponent
-        let tempPath = (directory.isEmpty ? "" : directory + "/") + ".\(fileName).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw CheckpointError.io(file: fileName, reason: "cannot create temp file \(tempPath): \(String(cString: strerror(errno)))")
-        }
-        var closed = false
-        defer {
-            if !closed { close(fd); unlink(tempPath) }
-        }
-        func writeAll(_ buffer: UnsafeRawBufferPointer) throws {
-            var done = 0
-            while done < buffer.count {
-                guard let base = buffer.baseAddress else { return }
-                let n = Glibc.write(fd, base + done, buffer.count - done)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else {
-                    throw CheckpointError.io(file: fileName, reason: "write failed: \(String(cString: strerror(errno)))")
-                }
-                done += n
-            }
-        }
+        let file = try AtomicFileWriter(path: path)
         var length = UInt64(headerBytes.count).littleEndian
-        try withUnsafeBytes(of: &length) { try writeAll($0) }
-        try headerBytes.withUnsafeBytes { try writeAll($0) }
+        try withUnsafeBytes(of: &length) { try file.write($0) }
+        try file.write(headerBytes)
         var chunk = [UInt16](repeating: 0, count: 1 << 16)
         for name in names {
             guard let t = tensors[name] else { continue }
             if dtype == .float32 {
-                try t.withData { try writeAll(UnsafeRawBufferPointer($0)) }
+                try t.withData { try file.write(UnsafeRawBufferPointer($0)) }
                 continue
             }
             // convert in chunks to keep memory flat
@@ -80,24 +56,12 @@ public enum SafetensorsWriter {
                         chunk[i] = dtype == .float16 ? HalfPrecision.half(from: src[start + i]).littleEndian
                                                      : HalfPrecision.bfloat16(from: src[start + i]).littleEndian
                     }
-                    try chunk.withUnsafeBytes { try writeAll(UnsafeRawBufferPointer(rebasing: $0[0..<(n * 2)])) }
+                    try chunk.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[0..<(n * 2)])) }
                     start += n
                 }
             }
         }
-        guard fsync(fd) == 0 else {
-            throw CheckpointError.io(file: fileName, reason: "fsync failed: \(String(cString: strerror(errno)))")
-        }
-        closed = true
-        guard close(fd) == 0 else {
-            unlink(tempPath)
-            throw CheckpointError.io(file: fileName, reason: "close failed: \(String(cString: strerror(errno)))")
-        }
-        guard rename(tempPath, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(tempPath)
-            throw CheckpointError.io(file: fileName, reason: "cannot rename temp file into place: \(reason)")
-        }
+        try file.commit()
     }
 
     /// A JSON string literal.
