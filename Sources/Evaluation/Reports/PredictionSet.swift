@@ -1,0 +1,75 @@
+import Foundation
+
+/// Predictions written by `clipad predict` (`scores.jsonl` + `<stem>.npy` maps), looked up by image path
+/// (as written, or resolved to an absolute standardized path), else by image file stem when that is unique.
+public struct PredictionSet {
+    public struct Entry: Sendable, Equatable {
+        public var image: String
+        public var score: Float
+        /// The `.npy` map file.
+        public var mapFile: String
+    }
+
+    public enum LookupError: Error, CustomStringConvertible {
+        case missing(image: String, directory: String)
+        case badLine(path: String, line: Int, reason: String)
+        case badMap(path: String, shape: [Int])
+
+        public var description: String {
+            switch self {
+            case let .missing(image, directory): return "no prediction for \(image) in \(directory)/scores.jsonl"
+            case let .badLine(path, line, reason): return "\(path):\(line): \(reason)"
+            case let .badMap(path, shape): return "\(path): expected a [H, W] or [1, H, W] map, got shape \(shape)"
+            }
+        }
+    }
+
+    public let directory: String
+    public private(set) var entries: [Entry] = []
+    private var byPath: [String: Int] = [:]
+    private var byStem: [String: [Int]] = [:]
+
+    /// Reads `directory/scores.jsonl`; map names are re-derived the way `PredictionWriter` assigned them
+    /// (in line order: the stem, then `<parent>_<stem>`, then a counter).
+    public init(directory: String) throws {
+        self.directory = directory
+        let path = FileTree.join(directory, "scores.jsonl")
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw LookupError.badLine(path: path, line: 0, reason: "cannot read file")
+        }
+        let stems = try PredictionWriter(directory: directory, mapFormat: .none)
+        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let image = object["image"] as? String, let score = (object["score"] as? NSNumber)?.floatValue else {
+                throw LookupError.badLine(path: path, line: n + 1, reason: "expected {\"image\": ..., \"score\": ...}")
+            }
+            let stem = stems.uniqueStem(for: image)
+            let index = entries.count
+            entries.append(Entry(image: image, score: score, mapFile: FileTree.join(directory, stem + ".npy")))
+            byPath[image] = index
+            byPath[Self.normalized(image)] = index
+            byStem[FileTree.stem(image), default: []].append(index)
+        }
+    }
+
+    /// The entry for a dataset image: same path, else the only prediction with the same file stem.
+    public func entry(for imagePath: String) throws -> Entry {
+        if let i = byPath[imagePath] ?? byPath[Self.normalized(imagePath)] { return entries[i] }
+        if let hits = byStem[FileTree.stem(imagePath)], hits.count == 1 { return entries[hits[0]] }
+        throw LookupError.missing(image: imagePath, directory: directory)
+    }
+
+    /// The prediction for an image as a `MapPrediction` (map read from its `.npy`).
+    public func prediction(for imagePath: String) throws -> MapPrediction {
+        let e = try entry(for: imagePath)
+        let (values, shape) = try NumpyArrayFile.read(path: e.mapFile)
+        let dims = shape.count == 3 && shape[0] == 1 ? Array(shape.dropFirst()) : shape
+        guard dims.count == 2, dims[0] > 0, dims[1] > 0 else { throw LookupError.badMap(path: e.mapFile, shape: shape) }
+        return MapPrediction(map: values, width: dims[1], height: dims[0], score: e.score)
+    }
+
+    static func normalized(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+}
