@@ -51,7 +51,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: fast),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensor", "ImageIO"],
                     resources: [.copy("Fixtures")], swiftSettings: fast),
-        .testTarget(name: "AnomalyCLIPTests", dependencies: ["AnomalyCLIP", "CLIP", "Tensor", "Checkpoint"],
+        .testTarget(name: "AnomalyCLIPTests", dependencies: ["AnomalyCLIP", "CLIP", "Tensor", "Checkpoint", "Evaluation", "ImageIO"],
                     resources: [.copy("Fixtures")], swiftSettings: fast),
     ],
     swiftLanguageModes: [.v5]

@@ -99,11 +99,16 @@ public struct DatasetEvaluation {
         } catch { notes.append("image metrics: \(error)") }
         var threshold: Float?
         if !pixels.isEmpty {
+            // One pass with AUPRO; when AUPRO alone is undefined, the other three without it.
             do {
-                let p = try PixelMetrics.compute(pixels, proMode: nil)
-                m.pixelAUROC = p.auroc; m.pixelAP = p.averagePrecision; m.pixelF1Max = p.f1Max
-                m.pixelAUPRO = try PixelMetrics.compute(pixels, proMode: proMode).aupro
-            } catch { notes.append("pixel metrics: \(error)") }
+                let p = try PixelMetrics.compute(pixels, proMode: proMode)
+                m.pixelAUROC = p.auroc; m.pixelAP = p.averagePrecision; m.pixelF1Max = p.f1Max; m.pixelAUPRO = p.aupro
+            } catch {
+                notes.append("pixel metrics: \(error)")
+                if let p = try? PixelMetrics.compute(pixels, proMode: nil) {
+                    m.pixelAUROC = p.auroc; m.pixelAP = p.averagePrecision; m.pixelF1Max = p.f1Max
+                }
+            }
             threshold = PixelThreshold.f1Max(pixels)
         }
         return ClassResult(name: name, images: scores.count, anomalous: labels.filter { $0 }.count, metrics: m,

@@ -12,11 +12,11 @@ extension EvaluationReport {
         body{font-family:system-ui,sans-serif;margin:2em;color:#222}
         table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}
         th:first-child,td:first-child{text-align:left}tr.mean{font-weight:bold;background:#f3f3f3}
-        figure{display:inline-block;margin:6px;vertical-align:top}figcaption{font-size:12px;max-width:520px;word-break:break-all}
-        img{image-rendering:pixelated;max-width:100%}code{background:#f3f3f3}
+        figure{display:inline-block;margin:6px;vertical-align:top}figcaption{font-size:12px;max-width:820px;word-break:break-all}
+        img{image-rendering:pixelated;height:200px;width:auto}table.settings td{text-align:left}code{background:#f3f3f3}
         </style></head><body>
         <h1>ClipAD evaluation: \(html(method))</h1>
-        <h2>Settings</h2><table>\n
+        <h2>Settings</h2><table class=\"settings\">\n
         """
         for s in settings { h += "<tr><td>\(html(s.key))</td><td><code>\(html(s.value))</code></td></tr>\n" }
         h += "</table>\n<h2>Metrics (%)</h2>\n<table>\n<tr><th>class</th><th>images</th><th>anomalous</th>"
