@@ -71,7 +71,9 @@ public struct DatasetEvaluation {
                                   extra: [("class", jsonString(name)), ("label", sample.label ? "1" : "0")])
                 } catch {
                     skipped += 1
-                    warn("skipped \(sample.imagePath): \(error)")
+                    // Decoder errors already start with the path.
+                    let message = "\(error)"
+                    warn("skipped " + (message.hasPrefix(sample.imagePath) ? message : "\(sample.imagePath): \(message)"))
                 }
             }
             var result = Self.metrics(name: name, scores: scored.map(\.score), labels: scored.map(\.sample.label),

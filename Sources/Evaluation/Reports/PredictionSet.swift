@@ -17,7 +17,7 @@ public struct PredictionSet {
 
         public var description: String {
             switch self {
-            case let .missing(image, directory): return "no prediction for \(image) in \(directory)/scores.jsonl"
+            case let .missing(_, directory): return "no prediction in \(directory)/scores.jsonl (matched by path, then by file stem)"
             case let .badLine(path, line, reason): return "\(path):\(line): \(reason)"
             case let .badMap(path, shape): return "\(path): expected a [H, W] or [1, H, W] map, got shape \(shape)"
             }
