@@ -166,6 +166,40 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(page.components(separatedBy: "data:image/png;base64,").count - 1, 6)
     }
 
+    /// `clipad metrics` path: maps written with `PredictionWriter`, read back through `PredictionSet`, give the
+    /// same report as scoring them directly.
+    func testMetricsFromWrittenPredictionsMatchDirectRun() throws {
+        let dir = try tempDir()
+        let root = FileTree.join(dir, "parts")
+        try writeFolderDataset(root)
+        try FileManager.default.removeItem(atPath: FileTree.join(root, "normal", "99.png"))
+        let samples = try DatasetLayout.folder.reader(root: root).samples(split: .test)
+        // A deterministic, imperfect "detector": map from the image's red channel at 8x8.
+        func predict(_ sample: DatasetSample) throws -> MapPrediction {
+            let small = PillowResize.resize(try ImageDecoder.decodeRGB(path: sample.imagePath), width: 8, height: 8)
+            let map = (0..<64).map { Float(small.pixels[3 * $0]) / 255 }
+            return MapPrediction(map: map, width: 8, height: 8, score: map.max() ?? 0)
+        }
+        let writer = try PredictionWriter(directory: FileTree.join(dir, "pred"), mapFormat: .npy)
+        for sample in samples["parts"] ?? [] {
+            let p = try predict(sample)
+            try writer.writeMap(p.map, height: 8, width: 8, stem: writer.uniqueStem(for: sample.imagePath))
+            writer.record(image: sample.imagePath, score: p.score)
+        }
+        try writer.finish()
+        let set = try PredictionSet(directory: FileTree.join(dir, "pred"))
+        let overlay: (DatasetSample, Int, Int) throws -> Image = { s, w, h in
+            PillowResize.resize(try ImageDecoder.decodeRGB(path: s.imagePath), width: w, height: h)
+        }
+        let direct = try DatasetEvaluation(output: FileTree.join(dir, "a"))
+            .run(samples: samples, method: "m", settings: [], predict: predict, overlayImage: overlay)
+        let viaFiles = try DatasetEvaluation(output: FileTree.join(dir, "b"))
+            .run(samples: samples, method: "m", settings: [], predict: { try set.prediction(for: $0.imagePath) }, overlayImage: overlay)
+        XCTAssertEqual(direct.classes.map(\.metrics), viaFiles.classes.map(\.metrics))
+        XCTAssertEqual(direct.classes.first?.images, 6)
+        XCTAssertNotNil(direct.classes.first?.metrics.pixelAUPRO)
+    }
+
     func testPredictionSetMatchesByPathThenStemAndReportsMissing() throws {
         let dir = try tempDir()
         let lines = [#"{"image": "/data/a/x.png", "score": 0.5}"#, #"{"image": "/data/b/x.png", "score": 0.25}"#,
