@@ -32,7 +32,7 @@ let package = Package(
                 resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz"), .copy("Resources/architectures")],
                 swiftSettings: fast),
 
-        .target(name: "Evaluation", dependencies: ["Tensor", "ImageIO"], swiftSettings: fast),
+        .target(name: "Evaluation", dependencies: ["Tensor", "Checkpoint", "ImageIO"], swiftSettings: fast),
         .target(name: "AnomalyCLIP", dependencies: ["Tensor", "Checkpoint", "ImageIO", "CLIP"], swiftSettings: fast),
 
         // MARK: - Command-line tool (thin: parsing and printing only)

@@ -1,5 +1,6 @@
 import AnomalyCLIP
 import ArgumentParser
+import Checkpoint
 import CLIP
 import Evaluation
 import Foundation

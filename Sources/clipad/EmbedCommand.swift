@@ -1,8 +1,9 @@
 import ArgumentParser
+import Checkpoint
 import CLIP
+import Evaluation
 import Foundation
 import Tensor
-import Evaluation
 
 /// `clipad embed`: unnormalised encode_text / encode_image outputs as JSON lines.
 struct EmbedCommand: ParsableCommand {

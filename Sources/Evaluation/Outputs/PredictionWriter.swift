@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 
 /// Writes what `clipad predict` produces into an output folder: `scores.jsonl` (one line per image) and one map
@@ -46,21 +47,4 @@ public final class PredictionWriter {
         let text = lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
         try AtomicFile.write(Data(text.utf8), to: (directory as NSString).appendingPathComponent("scores.jsonl"))
     }
-}
-
-/// A JSON string literal.
-public func jsonString(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
 }

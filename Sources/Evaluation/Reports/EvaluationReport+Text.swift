@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 
 // MARK: - metrics.json, metrics.csv, the terminal table
