@@ -15,7 +15,7 @@ demo: build
 
 # Tests run in release (-Ounchecked) with @testable import: numeric code in debug is 10-50x slower.
 test: bootstrap
-	$(SWIFT) test -c $(CONFIG)
+	$(SWIFT) test -c $(CONFIG) --disable-swift-testing
 
 clean:
 	rm -rf .build demo-output
