@@ -151,7 +151,12 @@ public final class AnomalyCLIPTrainer {
         let global = Tensor.concatenate(entries.map { $0.global.reshaped([1, -1]) })
         var patches: [Int: Tensor] = [:]
         for layer in configuration.featureLayers {
-            let rows = entries.map { $0.patches[layer]! }
+            let rows = try zip(examples, entries).map { example, entry -> Tensor in
+                guard let t = entry.patches[layer] else {
+                    throw AnomalyCLIPError.badConfiguration("\(cache.file(for: example.imagePath)): cached features lack layer \(layer); delete the cache folder")
+                }
+                return t
+            }
             patches[layer] = Tensor.concatenate(rows).reshaped([b] + rows[0].shape)
         }
         let masks = Tensor.concatenate(entries.map { $0.mask.reshaped([1] + $0.mask.shape) })
