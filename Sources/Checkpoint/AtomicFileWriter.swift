@@ -6,7 +6,7 @@ import Glibc
 /// A file written under a temporary name in the destination folder and renamed into place by `commit()`
 /// (after fsync), so readers only ever see the old file or the complete new one. Dropped without a commit,
 /// the temp file is removed.
-final class AtomicFileWriter {
+public final class AtomicFileWriter {
     let path: String
     let fileName: String
     private let tempPath: String
@@ -14,7 +14,7 @@ final class AtomicFileWriter {
     /// Bytes written so far.
     private(set) var position = 0
 
-    init(path: String) throws {
+    public init(path: String) throws {
         self.path = path
         fileName = CheckpointError.displayName(path)
         let directory = (path as NSString).deletingLastPathComponent
@@ -34,7 +34,7 @@ final class AtomicFileWriter {
 
     // MARK: - Writing
 
-    func write(_ buffer: UnsafeRawBufferPointer) throws {
+    public func write(_ buffer: UnsafeRawBufferPointer) throws {
         guard fd >= 0 else { throw CheckpointError.io(file: fileName, reason: "write after commit") }
         var done = 0
         while done < buffer.count {
@@ -49,12 +49,12 @@ final class AtomicFileWriter {
         position += buffer.count
     }
 
-    func write(_ bytes: [UInt8]) throws {
+    public func write(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try write($0) }
     }
 
     /// fsync, close, rename over `path`. On failure the temp file is removed.
-    func commit() throws {
+    public func commit() throws {
         guard fd >= 0 else { return }
         guard fsync(fd) == 0 else {
             throw CheckpointError.io(file: fileName, reason: "fsync failed: \(String(cString: strerror(errno)))")
@@ -70,5 +70,12 @@ final class AtomicFileWriter {
             unlink(tempPath)
             throw CheckpointError.io(file: fileName, reason: "cannot rename temp file into place: \(reason)")
         }
+    }
+
+    /// Writes `data` to `path` in one go (temp file, fsync, rename).
+    public static func write(_ data: Data, to path: String) throws {
+        let file = try AtomicFileWriter(path: path)
+        try data.withUnsafeBytes { try file.write($0) }
+        try file.commit()
     }
 }

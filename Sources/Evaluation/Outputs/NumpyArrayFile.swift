@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 
 /// Reads and writes float32 `.npy` files (NumPy format 1.0, little-endian '<f4', C order) for anomaly maps.
@@ -30,7 +31,7 @@ public enum NumpyArrayFile {
     public static func write(_ values: [Float], shape: [Int], to path: String) throws {
         precondition(values.count == shape.reduce(1, *), "npy: \(values.count) values for shape \(shape)")
         let data = values.withUnsafeBufferPointer { encode($0, shape: shape) }
-        try AtomicFile.write(data, to: path)
+        try AtomicFileWriter.write(data, to: path)
     }
 
     /// Reads a float32 (or float64, converted) array; returns values and shape.
@@ -72,22 +73,5 @@ public enum NumpyArrayFile {
             }
         }
         return (values, shape)
-    }
-}
-
-/// Writes files through a temporary file in the same folder and a rename, so readers never see half a file.
-public enum AtomicFile {
-    public static func write(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        do {
-            try data.write(to: temp)
-            if rename(temp.path, url.path) != 0 {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temp)
-            throw error
-        }
     }
 }

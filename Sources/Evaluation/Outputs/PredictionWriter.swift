@@ -45,6 +45,6 @@ public final class PredictionWriter {
     /// Writes `scores.jsonl` atomically.
     public func finish() throws {
         let text = lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
-        try AtomicFile.write(Data(text.utf8), to: (directory as NSString).appendingPathComponent("scores.jsonl"))
+        try AtomicFileWriter.write(Data(text.utf8), to: (directory as NSString).appendingPathComponent("scores.jsonl"))
     }
 }

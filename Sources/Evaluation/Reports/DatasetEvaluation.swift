@@ -149,7 +149,7 @@ public struct DatasetEvaluation {
                 }
                 let panel = OverlayPanel.compose(image: image, map: pixels[i], range: lo...max(hi, lo), threshold: threshold)
                 let file = FileTree.join(dir, "\(kind.rawValue)_\(rank + 1)_\(Self.safeName(FileTree.stem(sample.imagePath))).png")
-                try AtomicFile.write(try ImageEncoder.pngData(panel, name: file), to: file)
+                try AtomicFileWriter.write(try ImageEncoder.pngData(panel, name: file), to: file)
                 entries.append(OverlayEntry(kind: kind, imagePath: sample.imagePath, label: sample.label, score: score, file: file))
             }
         }
@@ -180,9 +180,9 @@ extension EvaluationReport {
     /// Writes `metrics.json`, `metrics.csv` and `report.html` into `directory` (atomically, each).
     public func write(to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try AtomicFile.write(Data(jsonText().utf8), to: FileTree.join(directory, "metrics.json"))
-        try AtomicFile.write(Data(csvText().utf8), to: FileTree.join(directory, "metrics.csv"))
+        try AtomicFileWriter.write(Data(jsonText().utf8), to: FileTree.join(directory, "metrics.json"))
+        try AtomicFileWriter.write(Data(csvText().utf8), to: FileTree.join(directory, "metrics.csv"))
         let page = htmlText { FileManager.default.contents(atPath: $0) }
-        try AtomicFile.write(Data(page.utf8), to: FileTree.join(directory, "report.html"))
+        try AtomicFileWriter.write(Data(page.utf8), to: FileTree.join(directory, "report.html"))
     }
 }
