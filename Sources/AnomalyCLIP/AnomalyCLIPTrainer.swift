@@ -103,7 +103,7 @@ public final class AnomalyCLIPTrainer {
         var startEpoch = 0
         if resume, FileManager.default.fileExists(atPath: checkpointPath) {
             let checkpoint = try Checkpoint.load(path: checkpointPath)
-            parameters = try PromptParameters.load(path: checkpointPath).0.namedTensors
+            parameters = try PromptParameters.load(checkpoint: checkpoint).0.namedTensors
             var moments: [String: Tensor] = [:]
             for name in checkpoint.names where name.hasPrefix("adam.") { moments[String(name.dropFirst(5))] = try checkpoint.tensor(name) }
             adam.importState(moments)

@@ -35,7 +35,12 @@ public struct PromptParameters: @unchecked Sendable {
 
     /// Reads the official `torch.save({"prompt_learner": state_dict})` file or ClipAD's safetensors prompt file.
     public static func load(path: String) throws -> (PromptParameters, metadata: [String: String]) {
-        let checkpoint = try Checkpoint.load(path: path)
+        try load(checkpoint: Checkpoint.load(path: path))
+    }
+
+    /// The same from an already opened checkpoint (e.g. a training checkpoint that also holds optimiser state).
+    public static func load(checkpoint: Checkpoint) throws -> (PromptParameters, metadata: [String: String]) {
+        let path = checkpoint.path
         let official = checkpoint.tensors["\(officialPrefix)ctx_pos"] != nil
         let prefix = official ? officialPrefix : ""
         func tensor(_ key: String) throws -> Tensor {
