@@ -1,6 +1,4 @@
-import AnomalyCLIP
 import ArgumentParser
-import CLIP
 import Evaluation
 import Foundation
 import ImageIO
@@ -11,45 +9,22 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Evaluate a method on a dataset's test split: metrics.json/csv, report.html, scores.jsonl, overlays.")
 
-    @Option(help: "Method: \(PredictCommand.Method.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var method: PredictCommand.Method
-    @OptionGroup var clipOptions: CLIPOptions
-    @OptionGroup var anomalyCLIP: AnomalyCLIPOptions
+    @OptionGroup var methodOptions: MethodOptions
     @OptionGroup var data: EvaluationDataOptions
-
-    func validate() throws {
-        if method != .anomalyclip {
-            throw ValidationError("--method \(method.rawValue) is not available yet in this build (anomalyclip is)")
-        }
-        if clipOptions.clip == nil { throw ValidationError("--clip PATH is required") }
-        try anomalyCLIP.requirePrompts()
-    }
 
     func run() throws {
         let samples = try data.testSamples()
-        let detector = try anomalyCLIP.makeDetector(clipOptions: clipOptions)
-        let config = detector.configuration
-        let side = config.imageSize
-        let preprocessor = ImagePreprocessor(size: side, resize: .square)
+        let runner = try methodOptions.makeRunner()
         var progress = ProgressLine(total: samples.values.reduce(0) { $0 + $1.count }, label: "eval")
         var evaluation = DatasetEvaluation(output: data.output, proMode: data.proMode)
         evaluation.warn = { progress.interrupt($0) }
         evaluation.progress = { progress.advance() }
-        var settings: [(key: String, value: String)] = [
-            ("clip", clipOptions.clip ?? ""), ("prompts", anomalyCLIP.prompts ?? ""),
-            ("activation", detector.model.activation.rawValue), ("image_size", "\(side)"),
-            ("layers", config.featureLayers.map(String.init).joined(separator: ",")),
-            ("dpam_blocks", "\(config.dpamBlocks)"),
-            ("map_resolution", "\(side)x\(side); masks resized NEAREST to it"),
-        ]
-        settings += data.settings
-        let report = try evaluation.run(samples: samples, method: method.rawValue, settings: settings, predict: { sample in
-            let image = try ImageDecoder.decodeRGB(path: sample.imagePath)
-            let result = detector.detect(preprocessor.tensor(from: image).reshaped([1, 3, side, side]))
-            return MapPrediction(map: result.maps[0].scalars, width: side, height: side, score: result.imageScores[0],
-                                 imageSize: (image.width, image.height))
+        let side = runner.mapSide
+        let settings = runner.settings + [("map_resolution", "\(side)x\(side); masks resized NEAREST to it")] + data.settings
+        let report = try evaluation.run(samples: samples, method: methodOptions.method.rawValue, settings: settings, predict: { sample in
+            try runner.predict(try ImageDecoder.decodeRGB(path: sample.imagePath))
         }, overlayImage: { sample, _, _ in
-            preprocessor.resized(try ImageDecoder.decodeRGB(path: sample.imagePath))
+            runner.overlayBase(try ImageDecoder.decodeRGB(path: sample.imagePath))
         })
         progress.finish("evaluated \(report.classes.reduce(0) { $0 + $1.images }) image(s) in \(report.classes.count) class(es)")
         print(report.tableText(), terminator: "")

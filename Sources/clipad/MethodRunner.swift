@@ -1,0 +1,48 @@
+import ArgumentParser
+import Evaluation
+import ImageIO
+
+/// The anomaly-detection methods the CLI can run.
+enum Method: String, ExpressibleByArgument, CaseIterable { case anomalyclip, promptad, winclip }
+
+/// One method, loaded and ready: the common face `predict`, `eval` and `calibrate` use, so those commands do
+/// not care which method runs. Each method's runner lives in its own file (`<Method>Runner.swift`) and only
+/// calls that method's library.
+protocol MethodRunner {
+    /// Side of the square anomaly map `predict` returns.
+    var mapSide: Int { get }
+    /// What a report records about the run (checkpoint, settings), in order.
+    var settings: [(key: String, value: String)] { get }
+    /// Scores one decoded image: the image score and a `mapSide` x `mapSide` map (after the method's smoothing).
+    func predict(_ image: Image) throws -> MapPrediction
+    /// The range a map's values can take, for colouring overlays the same way across images.
+    var mapRange: ClosedRange<Float> { get }
+    /// The image as the map sees it (resized to `mapSide` x `mapSide`), for overlays.
+    func overlayBase(_ image: Image) -> Image
+}
+
+/// `--method` and every method's options, shared by `predict`, `eval` and `calibrate`.
+struct MethodOptions: ParsableArguments {
+    @Option(help: "Method: \(Method.allCases.map(\.rawValue).joined(separator: ", ")).") var method: Method
+    @OptionGroup var clipOptions: CLIPOptions
+    @OptionGroup(title: "AnomalyCLIP") var anomalyCLIP: AnomalyCLIPOptions
+
+    func validate() throws {
+        switch method {
+        case .anomalyclip:
+            if clipOptions.clip == nil { throw ValidationError("--clip PATH is required for --method anomalyclip") }
+            try anomalyCLIP.requirePrompts()
+        case .promptad, .winclip:
+            throw ValidationError("--method \(method.rawValue) is not available yet in this build (anomalyclip is)")
+        }
+    }
+
+    /// Loads the chosen method.
+    func makeRunner() throws -> MethodRunner {
+        switch method {
+        case .anomalyclip: return try AnomalyCLIPRunner(options: anomalyCLIP, clipOptions: clipOptions)
+        case .promptad, .winclip:
+            throw ValidationError("--method \(method.rawValue) is not available yet in this build (anomalyclip is)")
+        }
+    }
+}
