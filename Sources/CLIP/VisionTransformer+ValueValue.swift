@@ -12,20 +12,28 @@ extension VisionTransformer {
         public var originalTokens: [Int: Tensor]
         /// Outputs of the requested blocks on the V-V path (only blocks that run it), [B, T, W].
         public var valueValueTokens: [Int: Tensor]
+        /// Original-path state after the attention residual and before the MLP of the requested blocks, [B, T, W]
+        /// (PromptAD's memory-bank features, see `postAttentionLayers`).
+        public var postAttentionTokens: [Int: Tensor]
         /// Last block's output on the original path, [B, T, W].
         public var finalOriginal: Tensor
     }
 
     /// - firstDualBlock: 1-based index of the first block running both paths (AnomalyCLIP: layers - 18, i.e. the last 19 blocks).
     /// - valueValueMLP: also run ln_2 + MLP on the V-V path (off for AnomalyCLIP).
+    /// - postAttentionLayers: blocks (1-based) whose original-path state x + attn(ln_1(x)), before the MLP, is kept.
     public func forwardDualPath(_ images: Tensor, firstDualBlock: Int, outputLayers: Set<Int>,
-                                valueValueMLP: Bool = false) -> DualPathOutput {
+                                valueValueMLP: Bool = false, postAttentionLayers: Set<Int> = []) -> DualPathOutput {
         var x = embed(images)
         var vv: Tensor? = nil
-        var original: [Int: Tensor] = [:], valueValue: [Int: Tensor] = [:]
+        var original: [Int: Tensor] = [:], valueValue: [Int: Tensor] = [:], postAttention: [Int: Tensor] = [:]
         for (i, block) in blocks.enumerated() {
             let layer = i + 1
-            if layer < firstDualBlock {
+            if layer < firstDualBlock && postAttentionLayers.contains(layer) {
+                x = x + block.attention(x.layerNorm(gamma: block.ln1Weight, beta: block.ln1Bias), causal: false)
+                postAttention[layer] = x
+                x.add(block.mlp(x.layerNorm(gamma: block.ln2Weight, beta: block.ln2Bias)))
+            } else if layer < firstDualBlock {
                 x = block.forward(x, causal: false)
             } else {
                 let y = x.layerNorm(gamma: block.ln1Weight, beta: block.ln1Bias)
@@ -38,6 +46,7 @@ extension VisionTransformer {
                 if valueValueMLP { path.add(block.mlp(path.layerNorm(gamma: block.ln2Weight, beta: block.ln2Bias))) }
                 vv = path
                 x = x + ori
+                if postAttentionLayers.contains(layer) { postAttention[layer] = x }
                 x.add(block.mlp(x.layerNorm(gamma: block.ln2Weight, beta: block.ln2Bias)))
             }
             if outputLayers.contains(layer) {
@@ -45,7 +54,8 @@ extension VisionTransformer {
                 if let vv { valueValue[layer] = vv }
             }
         }
-        return DualPathOutput(originalTokens: original, valueValueTokens: valueValue, finalOriginal: x)
+        return DualPathOutput(originalTokens: original, valueValueTokens: valueValue, postAttentionTokens: postAttention,
+                              finalOriginal: x)
     }
 
     /// The class token of [B, T, W] tokens times proj, WITHOUT ln_post (AnomalyCLIP's global image feature).

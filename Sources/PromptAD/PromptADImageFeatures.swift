@@ -1,0 +1,52 @@
+import CLIP
+import Tensor
+
+/// What PromptAD takes from the frozen vision tower (official `V2VTransformer.forward` + `PromptAD.encode_image`),
+/// every feature L2-normalised:
+/// - global: ln_post(original-path class token) · proj, [N, E];
+/// - tokens: the V-V path (on ALL blocks, CLIP Surgery style) patch tokens -> ln_post -> proj, [N, P, E];
+/// - memory: original-path patch tokens of the memory layers, before ln_post, [N, P, W] each (see
+///   `PromptADConfiguration.MemoryFeature` for which state exactly).
+public struct PromptADImageFeatures: @unchecked Sendable {
+    public var global: Tensor
+    public var tokens: Tensor
+    public var memory: [Tensor]
+
+    /// images: [N, 3, S, S] normalised pixels.
+    public static func compute(_ images: Tensor, model: CLIPModel, configuration c: PromptADConfiguration) throws -> PromptADImageFeatures {
+        let vision = model.vision, layers = vision.layers
+        let official = c.memoryFeature == .official
+        for l in c.memoryLayers where !(1...(official ? layers - 1 : layers)).contains(l) {
+            throw PromptADError.badConfiguration("memory layer \(l) must be in 1...\(official ? layers - 1 : layers) for a \(layers)-block vision tower\(official ? " (the official feature is the next block's post-attention state)" : "")")
+        }
+        let out = vision.forwardDualPath(images, firstDualBlock: 1,
+                                         outputLayers: Set([layers] + (official ? [] : c.memoryLayers)),
+                                         postAttentionLayers: official ? Set(c.memoryLayers.map { $0 + 1 }) : [])
+        let memory = c.memoryLayers.map { l in
+            patchTokens(official ? out.postAttentionTokens[l + 1]! : out.originalTokens[l]!).l2NormalizedRows()
+        }
+        let tokens = vision.projectTokens(patchTokens(out.valueValueTokens[layers]!)).l2NormalizedRows()
+        return PromptADImageFeatures(global: vision.pool(out.finalOriginal).l2Normalized(), tokens: tokens, memory: memory)
+    }
+
+    /// [N, T, W] -> [N, T-1, W] without the class token.
+    static func patchTokens(_ x: Tensor) -> Tensor {
+        let n = x.shape[0], t = x.shape[1], w = x.shape[2]
+        return Tensor.concatenate((0..<n).map { x[$0].slice(rows: 1..<t) }).reshaped([n, t - 1, w])
+    }
+
+    /// Concatenates per-image features of several batches along the image axis.
+    public static func concatenate(_ parts: [PromptADImageFeatures]) -> PromptADImageFeatures {
+        PromptADImageFeatures(global: Tensor.concatenate(parts.map(\.global)),
+                              tokens: Tensor.concatenate(parts.map(\.tokens)),
+                              memory: (0..<(parts.first?.memory.count ?? 0)).map { i in Tensor.concatenate(parts.map { $0.memory[i] }) })
+    }
+}
+
+extension Tensor {
+    /// L2-normalises along the last dimension whatever the rank.
+    func l2NormalizedRows() -> Tensor {
+        let w = shape[rank - 1]
+        return reshaped([count / w, w]).l2Normalized().reshaped(shape)
+    }
+}
