@@ -26,14 +26,17 @@ struct MethodOptions: ParsableArguments {
     @Option(help: "Method: \(Method.allCases.map(\.rawValue).joined(separator: ", ")).") var method: Method
     @OptionGroup var clipOptions: CLIPOptions
     @OptionGroup(title: "AnomalyCLIP") var anomalyCLIP: AnomalyCLIPOptions
+    @OptionGroup(title: "PromptAD") var promptAD: PromptADOptions
 
     func validate() throws {
         switch method {
         case .anomalyclip:
             if clipOptions.clip == nil { throw ValidationError("--clip PATH is required for --method anomalyclip") }
             try anomalyCLIP.requirePrompts()
-        case .promptad, .winclip:
-            throw ValidationError("--method \(method.rawValue) is not available yet in this build (anomalyclip is)")
+        case .promptad:
+            if promptAD.model == nil { throw ValidationError("--model PATH is required for --method promptad") }
+        case .winclip:
+            throw ValidationError("--method \(method.rawValue) is not available yet in this build (anomalyclip and promptad are)")
         }
     }
 
@@ -41,8 +44,9 @@ struct MethodOptions: ParsableArguments {
     func makeRunner() throws -> MethodRunner {
         switch method {
         case .anomalyclip: return try AnomalyCLIPRunner(options: anomalyCLIP, clipOptions: clipOptions)
-        case .promptad, .winclip:
-            throw ValidationError("--method \(method.rawValue) is not available yet in this build (anomalyclip is)")
+        case .promptad: return try PromptADRunner(options: promptAD, clipOptions: clipOptions)
+        case .winclip:
+            throw ValidationError("--method \(method.rawValue) is not available yet in this build (anomalyclip and promptad are)")
         }
     }
 }

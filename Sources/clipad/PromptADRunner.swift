@@ -1,0 +1,65 @@
+import ArgumentParser
+import CLIP
+import Evaluation
+import ImageIO
+import PromptAD
+import Tensor
+
+/// PromptAD options of `predict`, `eval` and `calibrate`.
+struct PromptADOptions: ParsableArguments {
+    @Option(help: "PromptAD model file written by `clipad fit --method promptad`.") var model: String?
+    @Option(name: .customLong("map-size"), help: "PromptAD map side N (N x N; default: the model's input size).") var mapSize: Int?
+
+    func validate() throws {
+        if let s = mapSize, s < 1 { throw ValidationError("--map-size must be positive") }
+    }
+
+    /// PromptAD's backbones (ViT-B-16-plus-240, ViT-B-16 from LAION) use GELU: when neither the checkpoint nor
+    /// --activation says otherwise, GELU is taken instead of the engine's QuickGELU guess.
+    static func loadCLIP(_ options: CLIPOptions, recorded: Activation? = nil) throws -> CLIPModel {
+        guard let path = options.clip else { throw ValidationError("--clip PATH is required") }
+        let loaded = try CLIPModel.load(path: path, activation: options.activation ?? recorded)
+        guard loaded.activationSource == .assumedDefault else { return loaded }
+        printError("note: \(path) does not record its activation; using GELU (PromptAD's OpenCLIP backbones). Pass --activation to override.")
+        return try CLIPModel.load(path: path, activation: .gelu)
+    }
+}
+
+/// PromptAD behind the CLI's `MethodRunner` face: square resize to the model's input size, the fused
+/// textual/visual map smoothed at the map size, the official image score.
+struct PromptADRunner: MethodRunner {
+    let detector: PromptADDetector
+    let preprocessor: ImagePreprocessor
+    let mapSide: Int
+    let settings: [(key: String, value: String)]
+
+    init(options: PromptADOptions, clipOptions: CLIPOptions) throws {
+        guard let path = options.model else { throw ValidationError("--model PATH is required for --method promptad") }
+        let (fitted, _) = try PromptADModel.load(path: path)
+        var clip = clipOptions
+        if clip.clip == nil { clip.clip = fitted.clipPath }
+        let model = try PromptADOptions.loadCLIP(clip, recorded: Activation(rawValue: fitted.activation))
+        detector = try PromptADDetector(model: model, fitted: fitted)
+        let size = fitted.configuration.imageSize
+        preprocessor = ImagePreprocessor(size: size, resize: .square)
+        mapSide = options.mapSize ?? size
+        settings = [
+            ("model", path), ("clip", clip.clip ?? ""), ("activation", model.activation.rawValue),
+            ("class_name", fitted.className), ("shots", "\(fitted.shots.count)"), ("image_size", "\(size)"),
+            ("memory_feature", fitted.configuration.memoryFeature.rawValue),
+            ("score_scale", String(format: "%@ (%.4f)", fitted.configuration.scoreScale.rawValue, fitted.scoreScale)),
+        ]
+    }
+
+    /// Textual and visual terms are each at most 1, so 1/(1/a + 1/b) is at most 0.5.
+    var mapRange: ClosedRange<Float> { 0...0.5 }
+
+    func predict(_ image: Image) throws -> MapPrediction {
+        let s = preprocessor.size
+        let result = try detector.detect(preprocessor.tensor(from: image).reshaped([1, 3, s, s]), mapSize: mapSide)
+        return MapPrediction(map: result.maps.scalars, width: mapSide, height: mapSide, score: result.imageScores[0],
+                             imageSize: (image.width, image.height))
+    }
+
+    func overlayBase(_ image: Image) -> Image { PillowResize.resize(image, width: mapSide, height: mapSide) }
+}
