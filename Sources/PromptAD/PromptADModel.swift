@@ -25,6 +25,10 @@ public struct PromptADModel: @unchecked Sendable {
     public var activation: String
     /// Loss per epoch and task (empty with --epochs 0).
     public var losses: [PromptADLoss.Task: [Float]]
+    /// Loss on held-out normal images before each step and after the last, when fitting was validated.
+    public var validationLosses: [PromptADLoss.Task: [Float]] = [:]
+    /// Steps taken by the kept prompts per task, when fitting was validated (else all epochs).
+    public var selectedEpochs: [PromptADLoss.Task: Int] = [:]
 
     public init(configuration: PromptADConfiguration, className: String, states: [String],
                 contexts: [PromptADLoss.Task: PromptContext], galleries: [PromptADLoss.Task: Tensor],
@@ -74,6 +78,10 @@ public struct PromptADModel: @unchecked Sendable {
         meta["activation"] = activation
         meta["logit_scale"] = "\(logitScale)"
         meta["losses"] = Self.json(Dictionary(uniqueKeysWithValues: losses.map { ($0.key.rawValue, $0.value) }))
+        if !validationLosses.isEmpty {
+            meta["validation_losses"] = Self.json(Dictionary(uniqueKeysWithValues: validationLosses.map { ($0.key.rawValue, $0.value) }))
+            meta["selected_epochs"] = Self.json(Dictionary(uniqueKeysWithValues: selectedEpochs.map { ($0.key.rawValue, $0.value) }))
+        }
         try SafetensorsWriter.write(tensors, metadata: meta, to: path)
     }
 
@@ -115,8 +123,15 @@ public struct PromptADModel: @unchecked Sendable {
             configuration: configuration, className: meta["class_name"] ?? "", states: decode(meta["states"]) ?? [],
             contexts: contexts, galleries: galleries, memoryBanks: banks, logitScale: scale,
             shots: decode(meta["shots"]) ?? [], clipPath: meta["clip"] ?? "", activation: meta["activation"] ?? "",
-            losses: Dictionary(uniqueKeysWithValues: losses.compactMap { k, v in PromptADLoss.Task(rawValue: k).map { ($0, v) } }))
-        return (model, meta)
+            losses: byTask(losses))
+        var result = model
+        result.validationLosses = byTask(decode(meta["validation_losses"]) ?? [:])
+        result.selectedEpochs = byTask(decode(meta["selected_epochs"]) ?? [:])
+        return (result, meta)
+    }
+
+    static func byTask<V>(_ d: [String: V]) -> [PromptADLoss.Task: V] {
+        Dictionary(uniqueKeysWithValues: d.compactMap { k, v in PromptADLoss.Task(rawValue: k).map { ($0, v) } })
     }
 
     static func json<T: Encodable>(_ value: T) -> String {

@@ -36,6 +36,8 @@ struct FitCommand: ParsableCommand {
     @Option(name: .customLong("score-scale"), help: "Textual score scale: raw (official: the raw logit_scale) | exp (exp(logit_scale)).")
     var scoreScale: PromptADConfiguration.ScoreScale = .rawLogitScale
     @Option(name: .customLong("image-size"), help: "Square input side (default: the checkpoint's native size).") var imageSize: Int?
+    @Option(parsing: .upToNextOption, help: "Held-out NORMAL images (files or folders): keep each task's epoch with the lowest loss on them (default: the last epoch).")
+    var validation: [String] = []
 
     func validate() throws {
         guard method == "promptad" else {
@@ -86,30 +88,46 @@ struct FitCommand: ParsableCommand {
         }
 
         let chosen = try ShotSelection.choose(from: try ImageInputs.expand(shots), count: shotCount, seed: seed)
-        let preprocessor = ImagePreprocessor(size: config.imageSize, resize: .square)
-        var features: [PromptADImageFeatures] = []
-        var encoding = ProgressLine(total: chosen.count, label: "encoding shots")
-        let start = Date()
-        for path in chosen {
-            // A shot that cannot be read is an error, not a skip: the user chose these images.
-            let pixels = preprocessor.tensor(from: try ImageDecoder.decodeRGB(path: path))
-            features.append(try PromptADImageFeatures.compute(pixels.reshaped([1, 3, config.imageSize, config.imageSize]),
-                                                              model: model, configuration: config))
-            encoding.advance()
+        let held = validation.isEmpty ? [] : try ImageInputs.expand(validation)
+        if let overlap = held.first(where: Set(chosen).contains) {
+            throw ValidationError("\(overlap) is both a shot and a validation image")
         }
-        encoding.finish("encoded \(chosen.count) shot(s): \(chosen.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))")
+        let start = Date()
+        let features = try encode(chosen, label: "shot", model: model, configuration: config)
+        let validationFeatures = held.isEmpty ? nil : try encode(held, label: "validation image", model: model, configuration: config)
         printError("class '\(className)': \(fitter.states.count) anomaly states; \(epochs) epoch(s) per task (classification, segmentation)")
         var bar: ProgressLine? = nil
         var firstLoss: Float = 0
-        let fitted = try fitter.fit(shotFeatures: PromptADImageFeatures.concatenate(features), shots: chosen,
-                                    clipPath: clipOptions.clip ?? "", initial: initial) { task, epoch, loss in
+        let fitted = try fitter.fit(shotFeatures: features, shots: chosen,
+                                    clipPath: clipOptions.clip ?? "", initial: initial,
+                                    validation: validationFeatures) { task, epoch, loss in
             if epoch == 1 { bar = ProgressLine(total: epochs, label: "fit \(task.rawValue)"); firstLoss = loss }
             bar?.advance(note: String(format: "loss %.4f", loss))
             // Losses are measured before each step: the last value is the loss before the final update.
             if epoch == epochs { bar?.finish(String(format: "%@: loss %.4f (epoch 1) -> %.4f (epoch %d)", task.rawValue, firstLoss, loss, epochs)) }
         }
+        for (task, epoch) in fitted.selectedEpochs.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            let held = fitted.validationLosses[task] ?? []
+            printError(String(format: "%@: kept the prompts after %d step(s) (validation loss %.4f; initial %.4f, last %.4f)",
+                              task.rawValue, epoch, held[epoch], held.first ?? .nan, held.last ?? .nan))
+        }
         try fitted.save(path: output, extraMetadata: ["fit_seconds": String(format: "%.2f", Date().timeIntervalSince(start)),
                                                       "shot_count": "\(chosen.count)"])
         print(String(format: "wrote %@ (%d shot(s), %d epoch(s), %.1f s)", output, chosen.count, epochs, Date().timeIntervalSince(start)))
+    }
+
+    /// Features of images chosen by the user; one that cannot be read is an error (naming it), not a skip.
+    func encode(_ paths: [String], label: String, model: CLIPModel, configuration config: PromptADConfiguration) throws -> PromptADImageFeatures {
+        let preprocessor = ImagePreprocessor(size: config.imageSize, resize: .square)
+        var progress = ProgressLine(total: paths.count, label: "encoding \(label)s")
+        var features: [PromptADImageFeatures] = []
+        for path in paths {
+            let pixels = preprocessor.tensor(from: try ImageDecoder.decodeRGB(path: path))
+            features.append(try PromptADImageFeatures.compute(pixels.reshaped([1, 3, config.imageSize, config.imageSize]),
+                                                              model: model, configuration: config))
+            progress.advance()
+        }
+        progress.finish("encoded \(paths.count) \(label)(s): \(paths.prefix(8).map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))\(paths.count > 8 ? ", ..." : "")")
+        return PromptADImageFeatures.concatenate(features)
     }
 }

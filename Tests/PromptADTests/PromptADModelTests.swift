@@ -104,4 +104,30 @@ final class PromptADModelTests: XCTestCase {
             XCTAssertLessThan(l.last!, l.first! - 0.01, "\(task.rawValue): \(l.first!) -> \(l.last!)")
         }
     }
+
+    /// Validation on held-out normals keeps the epoch with the lowest held-out loss, and that is recorded.
+    func testValidationKeepsTheBestEpoch() throws {
+        var c = PromptADConfiguration()
+        c.epochs = 6
+        c.learningRate = 0.05
+        let s = try PromptADParityTests.setup()
+        let fitter = try PromptADFitter(model: s.model, configuration: c, className: "bottle", tokenizer: try CLIPTokenizer.shared())
+        let all = try PromptADImageFeatures.compute(try PromptADParityTests.pixels(), model: s.model, configuration: c)
+        func rows(_ r: Range<Int>) -> PromptADImageFeatures {
+            PromptADImageFeatures(global: all.global.slice(rows: r), tokens: all.tokens.slice(rows: r), memory: all.memory.map { $0.slice(rows: r) })
+        }
+        let fitted = try fitter.fit(shotFeatures: rows(0..<2), shots: [], clipPath: "", validation: rows(2..<4))
+        for task in PromptADLoss.Task.allCases {
+            let held = fitted.validationLosses[task]!
+            XCTAssertEqual(held.count, 7)
+            let best = held.indices.min { held[$0] < held[$1] }!
+            XCTAssertEqual(fitted.selectedEpochs[task], best)
+            // The kept prompts are the ones that give that held-out loss.
+            let prompts = try fitter.prompts(for: task)
+            let again = try fitter.lossAndGradients(fitted.contexts[task]!, prompts: prompts, task: task,
+                                                    features: task == .classification ? all.global.slice(rows: 0..<2) : all.tokens.slice(rows: 0..<2),
+                                                    validation: task == .classification ? all.global.slice(rows: 2..<4) : all.tokens.slice(rows: 2..<4))
+            XCTAssertEqual(again.validationLoss!, held[best], accuracy: 1e-6)
+        }
+    }
 }

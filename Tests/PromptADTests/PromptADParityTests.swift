@@ -85,8 +85,9 @@ final class PromptADParityTests: XCTestCase {
             assertParity(text.normal.value, try s.reference.tensor("\(tag)_normal_features"), "\(tag) normal features")
             assertParity(text.manual.value, try s.reference.tensor("\(tag)_handle_features"), "\(tag) manual anomaly features")
             assertParity(text.learned.value, try s.reference.tensor("\(tag)_learned_features"), "\(tag) learned anomaly features")
-            let (parts, gNormal, gAnomaly) = try s.fitter.lossAndGradients(context, prompts: prompts, task: task,
-                                                                          features: task == .classification ? shots.global : shots.tokens)
+            let step = try s.fitter.lossAndGradients(context, prompts: prompts, task: task,
+                                                     features: task == .classification ? shots.global : shots.tokens)
+            let (parts, gNormal, gAnomaly) = (step.parts, step.normalGradient, step.anomalyGradient)
             assertParity(parts.alignment.value, try s.reference.tensor("\(tag)_loss_v2t"), "\(tag) alignment loss")
             assertParity(parts.margin.value, try s.reference.tensor("\(tag)_loss_triplet"), "\(tag) margin loss")
             assertParity(parts.matching.value, try s.reference.tensor("\(tag)_loss_match"), "\(tag) matching loss")
