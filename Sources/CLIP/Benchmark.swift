@@ -33,3 +33,18 @@ public enum EncoderFLOPs {
         return patch + blocks + 2 * w * Double(v.outputDim)
     }
 }
+
+/// The process's peak resident memory, for benchmark reports.
+public enum PeakMemory {
+    /// Maximum resident set size so far, in MiB (getrusage: KiB on Linux, bytes on macOS).
+    public static var mebibytes: Double {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_maxrss) / 1024
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        return Double(usage.ru_maxrss) / 1_048_576
+        #endif
+    }
+}

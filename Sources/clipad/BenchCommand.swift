@@ -7,7 +7,7 @@ import Tensor
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure throughput (medians of repeated runs).",
-        subcommands: [BenchEncoder.self, BenchAnomalyCLIP.self, BenchPromptAD.self, BenchMetrics.self, BenchSGEMM.self])
+        subcommands: [BenchEncoder.self, BenchAnomalyCLIP.self, BenchPromptAD.self, BenchEval.self, BenchMetrics.self, BenchSGEMM.self])
 }
 
 struct BenchEncoder: ParsableCommand {
