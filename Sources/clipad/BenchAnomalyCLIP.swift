@@ -55,6 +55,7 @@ struct BenchAnomalyCLIP: ParsableCommand {
             let terms = GlocalLoss()(textFeatures: encoder.textFeatures(variables), batch: batch)
             adam.step(&parameters, gradients: try tape.backward(terms.total).named(variables.named))
         })
-        print(String(format: "anomalyclip training step (batch %d, cached features, %d px masks): median %.3f s/step", trainBatch, imageSize, step))
+        print(String(format: "anomalyclip training step (batch %d, cached features, %d px masks): median %.3f s/step  peak memory %.0f MiB",
+                     trainBatch, imageSize, step, PeakMemory.mebibytes))
     }
 }

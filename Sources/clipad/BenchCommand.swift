@@ -30,8 +30,9 @@ struct BenchEncoder: ParsableCommand {
         let timings = Benchmark.measure(runs: runs) { _ = model.encodeImage(images) }
         let flops = EncoderFLOPs.vision(model.vision, imageSize: size) * Double(batch)
         let median = Benchmark.median(timings)
-        print(String(format: "encoder %@ @%d batch %d: median %.3f s  %.2f images/s  %.1f GFLOP/s  (%d runs, BLAS threads %d)",
-                     clipOptions.clip ?? arch, size, batch, median, Double(batch) / median, flops / median / 1e9, runs, BLAS.threads))
+        print(String(format: "encoder %@ @%d batch %d: median %.3f s  %.2f images/s  %.1f GFLOP/s  peak memory %.0f MiB  (%d runs, BLAS threads %d)",
+                     clipOptions.clip ?? arch, size, batch, median, Double(batch) / median, flops / median / 1e9,
+                     PeakMemory.mebibytes, runs, BLAS.threads))
     }
 }
 

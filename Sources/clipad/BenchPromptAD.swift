@@ -44,7 +44,7 @@ struct BenchPromptAD: ParsableCommand {
         let detector = try PromptADDetector(model: model, fitted: fitted)
         let one = images.slice(rows: 0..<1)
         let predict = Benchmark.median(try Benchmark.measure(runs: runs) { _ = try detector.detect(one, mapSize: mapSize) })
-        print(String(format: "promptad predict %@ @%d, map %d: median %.3f s/image  (%d runs, BLAS threads %d)",
-                     clipOptions.clip ?? arch, s, mapSize, predict, runs, BLAS.threads))
+        print(String(format: "promptad predict %@ @%d, map %d: median %.3f s/image  peak memory %.0f MiB  (%d runs, BLAS threads %d)",
+                     clipOptions.clip ?? arch, s, mapSize, predict, PeakMemory.mebibytes, runs, BLAS.threads))
     }
 }
