@@ -12,7 +12,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "clipad", targets: ["clipad"]),
-        .library(name: "ClipADKit", targets: ["Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP", "PromptAD", "Evaluation"]),
+        .library(name: "ClipADKit", targets: ["Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP", "PromptAD", "WinCLIP", "Evaluation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,10 +35,11 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["Tensor", "Checkpoint", "ImageIO"], swiftSettings: fast),
         .target(name: "AnomalyCLIP", dependencies: ["Tensor", "Checkpoint", "ImageIO", "CLIP"], swiftSettings: fast),
         .target(name: "PromptAD", dependencies: ["Tensor", "Checkpoint", "CLIP"], swiftSettings: fast),
+        .target(name: "WinCLIP", dependencies: ["Tensor", "CLIP"], swiftSettings: fast),
 
         // MARK: - Command-line tool (thin: parsing and printing only)
         .executableTarget(name: "clipad", dependencies: [
-            "Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP", "PromptAD", "Evaluation",
+            "Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP", "PromptAD", "WinCLIP", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
 
@@ -53,6 +54,8 @@ let package = Package(
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensor", "ImageIO"],
                     resources: [.copy("Fixtures")], swiftSettings: fast),
         .testTarget(name: "AnomalyCLIPTests", dependencies: ["AnomalyCLIP", "CLIP", "Tensor", "Checkpoint", "Evaluation", "ImageIO"],
+                    resources: [.copy("Fixtures")], swiftSettings: fast),
+        .testTarget(name: "WinCLIPTests", dependencies: ["WinCLIP", "CLIP", "Tensor", "Checkpoint", "ImageIO"],
                     resources: [.copy("Fixtures")], swiftSettings: fast),
         .testTarget(name: "PromptADTests", dependencies: ["PromptAD", "CLIP", "Tensor", "Checkpoint", "ImageIO"],
                     resources: [.copy("Fixtures")], swiftSettings: fast),

@@ -78,6 +78,12 @@ public struct VisionTransformer: @unchecked Sendable {
 
     /// Patch embedding + class token + positional embedding + ln_pre: [B, 3, H, W] -> [B, 1 + gh*gw, W].
     public func embed(_ images: Tensor) -> Tensor {
+        tokensBeforeLayerNorm(images).layerNorm(gamma: lnPreWeight, beta: lnPreBias)
+    }
+
+    /// Patch embedding + class token + positional embedding, before ln_pre: [B, 3, H, W] -> [B, 1 + gh*gw, W]
+    /// (what WinCLIP picks window tokens from).
+    public func tokensBeforeLayerNorm(_ images: Tensor) -> Tensor {
         precondition(images.rank == 4 && images.shape[1] == 3, "VisionTransformer: images must be [B, 3, H, W], got \(images.shape)")
         let b = images.shape[0], h = images.shape[2], w = images.shape[3], p = patchSize
         let gh = h / p, gw = w / p, t = 1 + gh * gw, width = self.width
@@ -94,7 +100,7 @@ public struct VisionTransformer: @unchecked Sendable {
                 for i in 0..<width { row[j * width + i] = s[i] + pe[j * width + i] }
             }
         }
-        return x.layerNorm(gamma: lnPreWeight, beta: lnPreBias)
+        return x
     }
 
     /// ln_post on the class token, then the projection: [B, T, W] -> [B, E].

@@ -27,6 +27,7 @@ struct MethodOptions: ParsableArguments {
     @OptionGroup var clipOptions: CLIPOptions
     @OptionGroup(title: "AnomalyCLIP") var anomalyCLIP: AnomalyCLIPOptions
     @OptionGroup(title: "PromptAD") var promptAD: PromptADOptions
+    @OptionGroup(title: "WinCLIP") var winCLIP: WinCLIPOptions
 
     func validate() throws {
         switch method {
@@ -36,7 +37,7 @@ struct MethodOptions: ParsableArguments {
         case .promptad:
             if promptAD.model == nil { throw ValidationError("--model PATH is required for --method promptad") }
         case .winclip:
-            throw ValidationError("--method \(method.rawValue) is not available yet in this build (anomalyclip and promptad are)")
+            if clipOptions.clip == nil { throw ValidationError("--clip PATH is required for --method winclip") }
         }
     }
 
@@ -45,8 +46,7 @@ struct MethodOptions: ParsableArguments {
         switch method {
         case .anomalyclip: return try AnomalyCLIPRunner(options: anomalyCLIP, clipOptions: clipOptions)
         case .promptad: return try PromptADRunner(options: promptAD, clipOptions: clipOptions)
-        case .winclip:
-            throw ValidationError("--method \(method.rawValue) is not available yet in this build (anomalyclip and promptad are)")
+        case .winclip: return try WinCLIPRunner(options: winCLIP, clipOptions: clipOptions)
         }
     }
 }
