@@ -9,9 +9,12 @@ struct AnomalyCLIPRunner: MethodRunner {
     let detector: AnomalyCLIPDetector
     let preprocessor: ImagePreprocessor
     let settings: [(key: String, value: String)]
+    let prompts: PromptParameters
+    let promptMetadata: [String: String]
 
     init(options: AnomalyCLIPOptions, clipOptions: CLIPOptions) throws {
         detector = try options.makeDetector(clipOptions: clipOptions)
+        (prompts, promptMetadata) = try PromptParameters.load(path: options.prompts ?? "")
         let config = detector.configuration
         preprocessor = ImagePreprocessor(size: config.imageSize, resize: .square)
         settings = [
@@ -34,4 +37,15 @@ struct AnomalyCLIPRunner: MethodRunner {
     }
 
     func overlayBase(_ image: Image) -> Image { preprocessor.resized(image) }
+
+    var storedThresholds: Thresholds? { Thresholds(metadata: promptMetadata) }
+    var trainingImages: [String] { [] }
+
+    /// A ClipAD prompt file (an official .pth is converted) with the thresholds and the run's settings.
+    func saveModel(with thresholds: Thresholds, to path: String) throws -> Bool {
+        var meta = promptMetadata.filter { !$0.key.hasPrefix("threshold.") }
+        meta["activation"] = detector.model.activation.rawValue
+        try prompts.save(path: path, configuration: detector.configuration, extraMetadata: meta.merging(thresholds.metadata) { $1 })
+        return true
+    }
 }

@@ -5,6 +5,6 @@ struct ClipADCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clipad",
         abstract: "Industrial visual anomaly detection with CLIP (AnomalyCLIP, PromptAD, WinCLIP).",
-        subcommands: [TokenizeCommand.self, EmbedCommand.self, PredictCommand.self, EvalCommand.self, MetricsCommand.self, TrainCommand.self, FitCommand.self, ExportCommand.self, BenchCommand.self, DemoCommand.self]
+        subcommands: [TokenizeCommand.self, EmbedCommand.self, PredictCommand.self, EvalCommand.self, CalibrateCommand.self, MetricsCommand.self, TrainCommand.self, FitCommand.self, ExportCommand.self, BenchCommand.self, DemoCommand.self]
     )
 }

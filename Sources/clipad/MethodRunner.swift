@@ -19,6 +19,12 @@ protocol MethodRunner {
     var mapRange: ClosedRange<Float> { get }
     /// The image as the map sees it (resized to `mapSide` x `mapSide`), for overlays.
     func overlayBase(_ image: Image) -> Image
+    /// Thresholds stored in the method's model file by `clipad calibrate` (nil: none, or no model file).
+    var storedThresholds: Thresholds? { get }
+    /// The normal images the method learned from (PromptAD's and WinCLIP+'s shots), to keep out of calibration.
+    var trainingImages: [String] { get }
+    /// Writes a copy of the model file with `thresholds` to `path`; false when the method has no model file.
+    func saveModel(with thresholds: Thresholds, to path: String) throws -> Bool
 }
 
 /// `--method` and every method's options, shared by `predict`, `eval` and `calibrate`.

@@ -32,10 +32,12 @@ struct PromptADRunner: MethodRunner {
     let preprocessor: ImagePreprocessor
     let mapSide: Int
     let settings: [(key: String, value: String)]
+    let metadata: [String: String]
 
     init(options: PromptADOptions, clipOptions: CLIPOptions) throws {
         guard let path = options.model else { throw ValidationError("--model PATH is required for --method promptad") }
-        let (fitted, _) = try PromptADModel.load(path: path)
+        let (fitted, metadata) = try PromptADModel.load(path: path)
+        self.metadata = metadata
         var clip = clipOptions
         if clip.clip == nil { clip.clip = fitted.clipPath }
         let model = try PromptADOptions.loadCLIP(clip, recorded: Activation(rawValue: fitted.activation))
@@ -62,4 +64,14 @@ struct PromptADRunner: MethodRunner {
     }
 
     func overlayBase(_ image: Image) -> Image { PillowResize.resize(image, width: mapSide, height: mapSide) }
+
+    var storedThresholds: Thresholds? { Thresholds(metadata: metadata) }
+    var trainingImages: [String] { detector.fitted.shots }
+
+    func saveModel(with thresholds: Thresholds, to path: String) throws -> Bool {
+        var meta = metadata.filter { !$0.key.hasPrefix("threshold.") }
+        meta["threshold.map_size"] = "\(mapSide)"
+        try detector.fitted.save(path: path, extraMetadata: meta.merging(thresholds.metadata) { $1 })
+        return true
+    }
 }

@@ -20,6 +20,7 @@ struct WinCLIPRunner: MethodRunner {
     let detector: WinCLIPDetector
     let preprocessor: ImagePreprocessor
     let settings: [(key: String, value: String)]
+    let trainingImages: [String]
 
     init(options: WinCLIPOptions, clipOptions: CLIPOptions) throws {
         // WinCLIP's backbone (OpenCLIP ViT-B-16-plus-240, LAION) uses GELU, like PromptAD's.
@@ -34,6 +35,7 @@ struct WinCLIPRunner: MethodRunner {
             printError("WinCLIP+: \(shots.count) reference image(s): \(shots.prefix(6).map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))\(shots.count > 6 ? ", ..." : "")")
         }
         self.detector = detector
+        trainingImages = shots
         settings = [("clip", clipOptions.clip ?? ""), ("activation", model.activation.rawValue),
                     ("class_name", options.className), ("shots", "\(shots.count)"), ("image_size", "\(size)"),
                     ("scales", detector.scales.map { "\($0.kernel)" }.joined(separator: ","))]
@@ -51,4 +53,8 @@ struct WinCLIPRunner: MethodRunner {
     }
 
     func overlayBase(_ image: Image) -> Image { preprocessor.resized(image) }
+
+    /// WinCLIP has no model file: `calibrate` writes a thresholds JSON that `predict --thresholds` reads.
+    var storedThresholds: Thresholds? { nil }
+    func saveModel(with thresholds: Thresholds, to path: String) throws -> Bool { false }
 }
