@@ -130,4 +130,22 @@ final class PromptADModelTests: XCTestCase {
             XCTAssertEqual(again.validationLoss!, held[best], accuracy: 1e-6)
         }
     }
+
+    /// The prompt gradients of both losses by central finite differences (besides the PyTorch parity of
+    /// PromptADParityTests).
+    func testLossGradientsByFiniteDifferences() throws {
+        let s = try PromptADParityTests.setup()
+        let f = try PromptADImageFeatures.compute(try PromptADParityTests.pixels().slice(rows: 0..<2), model: s.model, configuration: s.configuration)
+        for task in PromptADLoss.Task.allCases {
+            let prompts = try s.fitter.prompts(for: task)
+            let context = PromptContext(normal: try s.reference.tensor("\(task.rawValue)_normal_ctx"),
+                                        anomaly: try s.reference.tensor("\(task.rawValue)_abnormal_ctx"))
+            let results = try GradientCheck.run([context.normal, context.anomaly], h: 1e-2, samples: 24) { _, v in
+                let text = prompts.features(normal: v[0], anomaly: v[1], text: s.model.text)
+                return PromptADLoss.compute(task: task, features: task == .classification ? f.global : f.tokens, text: text,
+                                            logitScale: s.fitter.logitScale, matchWeight: 0.001).total
+            }
+            for r in results { XCTAssertLessThanOrEqual(r.relativeError, 2e-2, "\(task.rawValue): \(r)") }
+        }
+    }
 }
