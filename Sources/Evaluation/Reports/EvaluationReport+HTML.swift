@@ -34,7 +34,8 @@ extension EvaluationReport {
             h += "<ul>\n" + notes.map { "<li>\(html($0))</li>\n" }.joined() + "</ul>\n"
         }
         h += "<h2>Overlays</h2>\n<p>Each picture: image | ground truth | anomaly map | map thresholded at the class's "
-            + "pixel F1-max threshold. Worst = normal images scored highest and anomalous images scored lowest.</p>\n"
+            + "pixel F1-max threshold (white = above) | colour bar of the class's map range (turbo, its minimum and "
+            + "maximum written beside it). Worst = normal images scored highest and anomalous images scored lowest.</p>\n"
         for c in classes where !c.overlays.isEmpty {
             h += "<h3>\(html(c.name))</h3>\n"
             for o in c.overlays {
