@@ -9,8 +9,12 @@ import Tensor
 public struct PromptTextEncoder {
     public let model: CLIPModel
     public let configuration: AnomalyCLIPConfiguration
-    /// Padded token ids of the normal and abnormal prompt.
+    /// Token ids of the normal and abnormal prompt, zero-padded to the full context (as the official file stores them).
     public let tokenIDs: [[Int]]
+    /// The same cut after the longer prompt's end-of-text token: what the text tower runs on. Exact, because the tower
+    /// is causal (the end-of-text feature never sees later positions) and deep prompts only replace positions 1...n;
+    /// about 17 tokens instead of 77 for the official prompts.
+    public let encodedIDs: [[Int]]
 
     public init(model: CLIPModel, configuration: AnomalyCLIPConfiguration, tokenizer: CLIPTokenizer) {
         self.model = model
@@ -18,6 +22,8 @@ public struct PromptTextEncoder {
         tokenIDs = PromptTextEncoder.promptTexts(contextLength: configuration.contextLength).map {
             tokenizer.tokenizePadded([$0], contextLength: model.text.contextLength)[0].map(Int.init)
         }
+        let length = (tokenIDs.map { TextTransformer.endOfTextPosition($0) + 1 }.max() ?? 1)
+        encodedIDs = tokenIDs.map { Array($0.prefix(length)) }
     }
 
     /// The official prompt strings: n_ctx placeholder words, then the state phrase.
@@ -26,9 +32,9 @@ public struct PromptTextEncoder {
         return ["\(placeholders) object.", "\(placeholders) damaged object."]
     }
 
-    /// Token embeddings [2, L, W] with the context vectors in place of the placeholders.
+    /// Token embeddings [2, L, W] of `encodedIDs` with the context vectors in place of the placeholders.
     public func promptEmbeddings(_ prompts: PromptParameters) -> Tensor {
-        var x = model.text.embed(ids: tokenIDs)
+        var x = model.text.embed(ids: encodedIDs)
         x.overwriteRows(sequence: 0, start: 1, with: prompts.normalContext)
         x.overwriteRows(sequence: 1, start: 1, with: prompts.abnormalContext)
         return x
@@ -47,7 +53,7 @@ public struct PromptTextEncoder {
     /// L2-normalised text features [2, E]: row 0 normal, row 1 abnormal.
     public func textFeatures(_ prompts: PromptParameters) -> Tensor {
         let deep = insertedDeepPrompts(prompts)
-        let features = model.text.forward(embeddings: promptEmbeddings(prompts), ids: tokenIDs, hook: { layer, hidden in
+        let features = model.text.forward(embeddings: promptEmbeddings(prompts), ids: encodedIDs, hook: { layer, hidden in
             guard let rows = deep[layer] else { return }
             for s in 0..<hidden.shape[0] { hidden.overwriteRows(sequence: s, start: 1, with: rows) }
         })

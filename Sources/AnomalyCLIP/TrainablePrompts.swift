@@ -33,13 +33,13 @@ extension PromptTextEncoder {
         let tape = v.normalContext.tape
         let n = v.normalContext.shape[0], w = v.normalContext.shape[1]
         let context = Variable.concatenate([v.normalContext.reshaped([1, n, w]), v.abnormalContext.reshaped([1, n, w])], axis: 0)
-        let embeddings = tape.constant(model.text.embed(ids: tokenIDs)).overwritingRows(start: 1, with: context)
+        let embeddings = tape.constant(model.text.embed(ids: encodedIDs)).overwritingRows(start: 1, with: context)
         var deep: [Int: Variable] = [:]
         let depth = min(configuration.deepPromptDepth, model.text.layers)
         for layer in 1..<max(depth, 1) where layer - 1 < v.deepPrompts.count {
-            deep[layer] = v.deepPrompts[layer - 1].halfPrecisionCopies(tokenIDs.count)
+            deep[layer] = v.deepPrompts[layer - 1].halfPrecisionCopies(encodedIDs.count)
         }
-        return model.text.forward(embeddings: embeddings, ids: tokenIDs, deepPrompts: deep, tape: tape).l2Normalized()
+        return model.text.forward(embeddings: embeddings, ids: encodedIDs, deepPrompts: deep, tape: tape).l2Normalized()
     }
 }
 
