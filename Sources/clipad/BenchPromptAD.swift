@@ -20,7 +20,7 @@ struct BenchPromptAD: ParsableCommand {
     func run() throws {
         let model = clipOptions.clip == nil
             ? try CLIPModel.random(CLIPArchitecture.bundled(arch), seed: 1, activation: clipOptions.activation ?? .gelu)
-            : try PromptADOptions.loadCLIP(clipOptions)
+            : try clipOptions.loadModel(otherwise: .gelu)
         var config = PromptADConfiguration()
         config.epochs = epochs
         config.imageSize = model.vision.nativeImageSize

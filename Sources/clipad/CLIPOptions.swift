@@ -22,6 +22,19 @@ struct CLIPOptions: ParsableArguments {
     }
 }
 
+extension CLIPOptions {
+    /// Loads the model for a method whose backbones use a known activation (PromptAD and WinCLIP: OpenCLIP LAION
+    /// models, GELU): --activation, else what the model file recorded, else the checkpoint's own config, else
+    /// `fallback` (with a note) instead of the engine's QuickGELU guess.
+    func loadModel(recorded: Activation? = nil, otherwise fallback: Activation) throws -> CLIPModel {
+        guard let path = clip else { throw ValidationError("--clip PATH is required") }
+        let loaded = try CLIPModel.load(path: path, activation: activation ?? recorded)
+        guard loaded.activationSource == .assumedDefault, fallback != loaded.activation else { return loaded }
+        printError("note: \(path) does not record its activation; using \(fallback.rawValue) (this method's OpenCLIP backbones). Pass --activation to override.")
+        return try CLIPModel.load(path: path, activation: fallback)
+    }
+}
+
 func printError(_ line: String) {
     FileHandle.standardError.write((line + "\n").data(using: .utf8) ?? Data())
 }

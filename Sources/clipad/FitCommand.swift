@@ -52,7 +52,7 @@ struct FitCommand: ParsableCommand {
     }
 
     func run() throws {
-        let model = try PromptADOptions.loadCLIP(clipOptions)
+        let model = try clipOptions.loadModel(otherwise: .gelu)
         var config = PromptADConfiguration()
         config.epochs = epochs
         config.seed = seed

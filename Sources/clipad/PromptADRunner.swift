@@ -13,16 +13,6 @@ struct PromptADOptions: ParsableArguments {
     func validate() throws {
         if let s = mapSize, s < 1 { throw ValidationError("--map-size must be positive") }
     }
-
-    /// PromptAD's backbones (ViT-B-16-plus-240, ViT-B-16 from LAION) use GELU: when neither the checkpoint nor
-    /// --activation says otherwise, GELU is taken instead of the engine's QuickGELU guess.
-    static func loadCLIP(_ options: CLIPOptions, recorded: Activation? = nil) throws -> CLIPModel {
-        guard let path = options.clip else { throw ValidationError("--clip PATH is required") }
-        let loaded = try CLIPModel.load(path: path, activation: options.activation ?? recorded)
-        guard loaded.activationSource == .assumedDefault else { return loaded }
-        printError("note: \(path) does not record its activation; using GELU (PromptAD's OpenCLIP backbones). Pass --activation to override.")
-        return try CLIPModel.load(path: path, activation: .gelu)
-    }
 }
 
 /// PromptAD behind the CLI's `MethodRunner` face: square resize to the model's input size, the fused
@@ -40,7 +30,7 @@ struct PromptADRunner: MethodRunner {
         self.metadata = metadata
         var clip = clipOptions
         if clip.clip == nil { clip.clip = fitted.clipPath }
-        let model = try PromptADOptions.loadCLIP(clip, recorded: Activation(rawValue: fitted.activation))
+        let model = try clip.loadModel(recorded: Activation(rawValue: fitted.activation), otherwise: .gelu)
         detector = try PromptADDetector(model: model, fitted: fitted)
         let size = fitted.configuration.imageSize
         preprocessor = ImagePreprocessor(size: size, resize: .square)

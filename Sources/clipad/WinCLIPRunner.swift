@@ -24,7 +24,7 @@ struct WinCLIPRunner: MethodRunner {
 
     init(options: WinCLIPOptions, clipOptions: CLIPOptions) throws {
         // WinCLIP's backbone (OpenCLIP ViT-B-16-plus-240, LAION) uses GELU, like PromptAD's.
-        let model = try PromptADOptions.loadCLIP(clipOptions)
+        let model = try clipOptions.loadModel(otherwise: .gelu)
         let size = model.vision.nativeImageSize
         preprocessor = ImagePreprocessor(size: size, resize: .square)
         var detector = try WinCLIPDetector(model: model, className: options.className, tokenizer: try CLIPTokenizer.shared())
