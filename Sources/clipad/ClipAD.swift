@@ -7,4 +7,9 @@ struct ClipADCommand: ParsableCommand {
         abstract: "Industrial visual anomaly detection with CLIP (AnomalyCLIP, PromptAD, WinCLIP).",
         subcommands: [TokenizeCommand.self, EmbedCommand.self, PredictCommand.self, EvalCommand.self, CalibrateCommand.self, MetricsCommand.self, TrainCommand.self, FitCommand.self, ExportCommand.self, BenchCommand.self, DemoCommand.self]
     )
+
+    static func main() {
+        OpenBLASThreadTimeout.applyByReexecutingIfNeeded()
+        main(nil)
+    }
 }
