@@ -44,15 +44,22 @@ public struct TransformerBlock: @unchecked Sendable {
 
     /// x: [B, T, W] -> [B, T, W]: x + attn(ln_1(x)); then + mlp(ln_2(x)).
     public func forward(_ x: Tensor, causal: Bool) -> Tensor {
-        var h = x + attention(x.layerNorm(gamma: ln1Weight, beta: ln1Bias), causal: causal)
-        h.add(mlp(h.layerNorm(gamma: ln2Weight, beta: ln2Bias)))
-        return h
+        let h = attentionResidual(x, causal: causal)
+        return mlpResidual(h)
     }
 
-    /// Multi-head self-attention including the output projection. y: [B, T, W] (already layer-normed).
-    public func attention(_ y: Tensor, causal: Bool) -> Tensor {
-        let qkv = y.linear(weight: inProjWeight, bias: inProjBias)   // [B, T, 3W]
-        return attentionFromQKV(qkv, causal: causal, valueValue: false).linear(weight: outProjWeight, bias: outProjBias)
+    /// x + attn(ln_1(x)), the GEMM of out_proj accumulating onto x.
+    public func attentionResidual(_ x: Tensor, causal: Bool) -> Tensor {
+        let qkv = x.layerNorm(gamma: ln1Weight, beta: ln1Bias).linear(weight: inProjWeight, bias: inProjBias)
+        return attentionFromQKV(qkv, causal: causal, valueValue: false)
+            .linear(weight: outProjWeight, bias: outProjBias, addingTo: x)
+    }
+
+    /// h + mlp(ln_2(h)), the GEMM of c_proj accumulating onto h.
+    public func mlpResidual(_ h: Tensor) -> Tensor {
+        let hidden = h.layerNorm(gamma: ln2Weight, beta: ln2Bias).linear(weight: fcWeight, bias: fcBias)
+        activation.apply(hidden.mutableData, count: hidden.count)
+        return hidden.linear(weight: projWeight, bias: projBias, addingTo: h)
     }
 
     /// Heads' attention outputs before `out_proj`, from packed qkv [B, T, 3W].
@@ -63,24 +70,20 @@ public struct TransformerBlock: @unchecked Sendable {
         let scale = 1 / Float(hd).squareRoot()
         let src = qkv.data, dst = out.mutableData
         let heads = self.heads
-        Parallel.forEach(b * heads) { job in
-            let batch = job / heads, head = job % heads
+        Parallel.forEachChunk(b * heads) { jobs in
+            // One score buffer per core (T*T floats: 7.5 MB at ViT-L@518), not one per head.
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: t * t)
             defer { scores.deallocate() }
-            let base = src + batch * t * 3 * w
-            let v = base + 2 * w
-            let q = valueValue ? v : base, k = valueValue ? v : base + w
-            let off = head * hd
-            Attention.head(q: q + off, k: k + off, v: v + off, ldIn: 3 * w, out: dst + batch * t * w + off, ldOut: w,
-                           tokens: t, headDim: hd, scale: scale, causal: causal, scores: scores)
+            for job in jobs {
+                let batch = job / heads, head = job % heads
+                let base = src + batch * t * 3 * w
+                let v = base + 2 * w
+                let q = valueValue ? v : base, k = valueValue ? v : base + w
+                let off = head * hd
+                Attention.head(q: q + off, k: k + off, v: v + off, ldIn: 3 * w, out: dst + batch * t * w + off, ldOut: w,
+                               tokens: t, headDim: hd, scale: scale, causal: causal, scores: scores)
+            }
         }
         return out
-    }
-
-    /// c_proj(act(c_fc(y))).
-    public func mlp(_ y: Tensor) -> Tensor {
-        let hidden = y.linear(weight: fcWeight, bias: fcBias)
-        activation.apply(hidden.mutableData, count: hidden.count)
-        return hidden.linear(weight: projWeight, bias: projBias)
     }
 }

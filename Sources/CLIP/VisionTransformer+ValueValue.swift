@@ -30,24 +30,22 @@ extension VisionTransformer {
         for (i, block) in blocks.enumerated() {
             let layer = i + 1
             if layer < firstDualBlock && postAttentionLayers.contains(layer) {
-                x = x + block.attention(x.layerNorm(gamma: block.ln1Weight, beta: block.ln1Bias), causal: false)
+                x = block.attentionResidual(x, causal: false)
                 postAttention[layer] = x
-                x.add(block.mlp(x.layerNorm(gamma: block.ln2Weight, beta: block.ln2Bias)))
+                x = block.mlpResidual(x)
             } else if layer < firstDualBlock {
                 x = block.forward(x, causal: false)
             } else {
                 let y = x.layerNorm(gamma: block.ln1Weight, beta: block.ln1Bias)
                 let qkv = y.linear(weight: block.inProjWeight, bias: block.inProjBias)   // one GEMM for both paths
-                let ori = block.attentionFromQKV(qkv, causal: false, valueValue: false)
-                    .linear(weight: block.outProjWeight, bias: block.outProjBias)
-                let vvAttention = block.attentionFromQKV(qkv, causal: false, valueValue: true)
-                    .linear(weight: block.outProjWeight, bias: block.outProjBias)
-                var path = (vv ?? x) + vvAttention
-                if valueValueMLP { path.add(block.mlp(path.layerNorm(gamma: block.ln2Weight, beta: block.ln2Bias))) }
+                var path = block.attentionFromQKV(qkv, causal: false, valueValue: true)
+                    .linear(weight: block.outProjWeight, bias: block.outProjBias, addingTo: vv ?? x)
+                if valueValueMLP { path = block.mlpResidual(path) }
                 vv = path
-                x = x + ori
+                x = block.attentionFromQKV(qkv, causal: false, valueValue: false)
+                    .linear(weight: block.outProjWeight, bias: block.outProjBias, addingTo: x)
                 if postAttentionLayers.contains(layer) { postAttention[layer] = x }
-                x.add(block.mlp(x.layerNorm(gamma: block.ln2Weight, beta: block.ln2Bias)))
+                x = block.mlpResidual(x)
             }
             if outputLayers.contains(layer) {
                 original[layer] = x

@@ -8,16 +8,34 @@ public enum Parallel {
     /// Runs `body(i)` for i in 0..<count, split into contiguous chunks across cores.
     /// OpenBLAS is limited to one thread meanwhile, so GEMMs inside `body` do not oversubscribe the cores.
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        forEachChunk(count) { chunk in for i in chunk { body(i) } }
+    }
+
+    /// Like `forEach`, but hands each core its whole contiguous chunk, so per-chunk scratch is allocated once.
+    public static func forEachChunk(_ count: Int, _ body: (Range<Int>) -> Void) {
         if count <= 1 || workers <= 1 {
-            for i in 0..<count { body(i) }
+            body(0..<count)
             return
         }
         let chunks = min(count, workers)
         BLAS.singleThreaded {
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                let lo = count * c / chunks, hi = count * (c + 1) / chunks
-                for i in lo..<hi { body(i) }
+                body(count * c / chunks ..< count * (c + 1) / chunks)
             }
+        }
+    }
+
+    /// Runs `body` on contiguous sub-ranges that cover 0..<count, one per core, when each gets at least
+    /// `minimumPerWorker` items (elementwise kernels on activations); smaller counts run inline on this thread.
+    /// Without this a 2-core machine leaves one core idle for every layer norm, activation and residual add.
+    public static func ranges(_ count: Int, minimumPerWorker: Int = 1 << 14, _ body: (Range<Int>) -> Void) {
+        let chunks = min(workers, count / max(minimumPerWorker, 1))
+        if chunks <= 1 {
+            body(0..<count)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            body(count * c / chunks ..< count * (c + 1) / chunks)
         }
     }
 }

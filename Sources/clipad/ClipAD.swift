@@ -9,7 +9,7 @@ struct ClipADCommand: ParsableCommand {
     )
 
     static func main() {
-        OpenBLASThreadTimeout.applyByReexecutingIfNeeded()
+        RuntimeEnvironment.applyByReexecutingIfNeeded()
         main(nil)
     }
 }

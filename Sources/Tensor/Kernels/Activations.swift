@@ -5,10 +5,14 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
     /// Exact GELU, x * Phi(x) with erf (torch.nn.GELU default): most OpenCLIP-trained models.
     case gelu
 
+    /// Split across cores: the MLP hidden state is the largest activation of a forward pass.
     public func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        switch self {
-        case .quickGELU: Activations.quickGELU(x, count: count)
-        case .gelu: Activations.gelu(x, count: count)
+        Parallel.ranges(count) { range in
+            let part = x + range.lowerBound
+            switch self {
+            case .quickGELU: Activations.quickGELU(part, count: range.count)
+            case .gelu: Activations.gelu(part, count: range.count)
+            }
         }
     }
 }

@@ -30,7 +30,10 @@ extension Tensor {
     public mutating func add(_ other: Tensor) {
         precondition(other.count == count, "add \(shape) + \(other.shape)")
         let y = other.data
-        withMutableData { x in for i in 0..<x.count { x[i] += y[i] } }
+        withMutableData { x in
+            guard let base = x.baseAddress else { return }
+            Parallel.ranges(x.count) { range in for i in range { base[i] += y[i] } }
+        }
     }
 
     /// Each row of the last dimension divided by its L2 norm (zero rows stay zero).

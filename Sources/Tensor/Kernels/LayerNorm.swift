@@ -2,25 +2,40 @@
 public enum LayerNorm {
     /// y[r, :] = (x[r, :] - mean) * rstd * gamma + beta for each of `rows` rows of width `width`.
     /// Writes mean and rstd per row when asked (the backward pass needs them). `y` may alias `x`.
+    /// Rows are split across cores; each row is two passes (mean, then squared deviations) in 8 float lanes.
     public static func forward(
         x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
         y: UnsafeMutablePointer<Float>, rows: Int, width: Int, eps: Float = 1e-5,
         mean: UnsafeMutablePointer<Float>? = nil, rstd: UnsafeMutablePointer<Float>? = nil
     ) {
-        for r in 0..<rows {
-            let xr = x + r * width, yr = y + r * width
-            // Two-pass mean/variance in double for robustness on large widths.
-            var sum: Double = 0
-            for i in 0..<width { sum += Double(xr[i]) }
-            let mu = sum / Double(width)
-            var sq: Double = 0
-            for i in 0..<width { let d = Double(xr[i]) - mu; sq += d * d }
-            let inv = 1 / (sq / Double(width) + Double(eps)).squareRoot()
-            let m = Float(mu), s = Float(inv)
-            for i in 0..<width { yr[i] = (xr[i] - m) * s * gamma[i] + beta[i] }
-            mean?[r] = m
-            rstd?[r] = s
+        Parallel.ranges(rows, minimumPerWorker: max(1, (1 << 14) / max(width, 1))) { part in
+            for r in part {
+                let xr = x + r * width, yr = y + r * width
+                let m = sum(xr, width) { $0 } / Float(width)
+                let variance = sum(xr, width) { ($0 - m) * ($0 - m) } / Float(width)
+                let s = 1 / (variance + eps).squareRoot()
+                for i in 0..<width { yr[i] = (xr[i] - m) * s * gamma[i] + beta[i] }
+                mean?[r] = m
+                rstd?[r] = s
+            }
         }
+    }
+
+    /// Σ f(x[i]) over `count` floats, accumulated in 8 lanes (a plain float loop is not vectorised: no reassociation).
+    @inline(__always)
+    static func sum(_ x: UnsafePointer<Float>, _ count: Int, _ f: (FastMath.Vec) -> FastMath.Vec) -> Float {
+        var lanes = FastMath.Vec(repeating: 0)
+        var i = 0
+        while i + 8 <= count {
+            lanes += f(loadVec(x + i))
+            i += 8
+        }
+        var total = lanes.sum()
+        while i < count {
+            total += f(FastMath.Vec(repeating: x[i]))[0]
+            i += 1
+        }
+        return total
     }
 }
 

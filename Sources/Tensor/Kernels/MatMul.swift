@@ -9,9 +9,29 @@ extension Tensor {
         let c = out.mutableData
         if let bias {
             precondition(bias.count == n, "linear: bias \(bias.shape), expected [\(n)]")
-            for r in 0..<m { (c + r * n).update(from: bias.data, count: n) }
+            let b = bias.data
+            Parallel.ranges(m, minimumPerWorker: max(1, (1 << 14) / max(n, 1))) { rows in
+                for r in rows { (c + r * n).update(from: b, count: n) }
+            }
         }
         BLAS.gemm(transB: true, m: m, n: n, k: k, a: data, b: weight.data, beta: bias == nil ? 0 : 1, c: c)
+        return out
+    }
+
+    /// residual + x·weightᵀ + bias: a transformer block's residual update in one output. The residual plus bias is
+    /// written first and the GEMM accumulates onto it, instead of a separate pass adding two fresh tensors.
+    public func linear(weight: Tensor, bias: Tensor, addingTo residual: Tensor) -> Tensor {
+        let k = shape[shape.count - 1], n = weight.shape[0]
+        precondition(weight.rank == 2 && weight.shape[1] == k, "linear: input \(shape), weight \(weight.shape)")
+        precondition(bias.count == n, "linear: bias \(bias.shape), expected [\(n)]")
+        let m = count / max(k, 1)
+        precondition(residual.count == m * n, "linear: residual \(residual.shape) for output [\(m), \(n)]")
+        let out = Tensor(uninitialized: residual.shape)
+        let c = out.mutableData, b = bias.data, res = residual.data
+        Parallel.ranges(m, minimumPerWorker: max(1, (1 << 14) / max(n, 1))) { rows in
+            for r in rows { for j in 0..<n { c[r * n + j] = res[r * n + j] + b[j] } }
+        }
+        BLAS.gemm(transB: true, m: m, n: n, k: k, a: data, b: weight.data, beta: 1, c: c)
         return out
     }
 

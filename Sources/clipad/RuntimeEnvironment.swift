@@ -1,0 +1,33 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Environment settings that OpenBLAS and glibc read only when the process starts, so the CLI sets the missing ones
+/// and re-executes itself once; a value the user already set is kept.
+///
+/// - OPENBLAS_THREAD_TIMEOUT=4: OpenBLAS's idle workers spin (sched_yield) for about 2^28 cycles after each parallel
+///   GEMM; while our own two threads run per-head attention that takes a core from them (6-8% of `perf` samples).
+///   Measured: AnomalyCLIP ViT-L/14@518 8.61/8.89 s instead of 9.08/9.61 s per image.
+/// - MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ = 1 GiB: glibc otherwise serves each large activation tensor
+///   with fresh mmap pages and unmaps it on free, so every layer's buffers are page-faulted and zeroed by the kernel
+///   anew; with these, freed buffers stay in the heap for the next layer. (benchmarks/RESULTS.md has the figures.)
+enum RuntimeEnvironment {
+    static let defaults: [(name: String, value: String)] = [
+        ("OPENBLAS_THREAD_TIMEOUT", "4"),
+        ("MALLOC_MMAP_THRESHOLD_", "1073741824"),
+        ("MALLOC_TRIM_THRESHOLD_", "1073741824"),
+    ]
+
+    static func applyByReexecutingIfNeeded() {
+        #if os(Linux)
+        var changed = false
+        for (name, value) in defaults where getenv(name) == nil {
+            setenv(name, value, 1)
+            changed = true
+        }
+        guard changed else { return }
+        // Only returns on failure, in which case the run simply goes on with the libraries' defaults.
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        #endif
+    }
+}
