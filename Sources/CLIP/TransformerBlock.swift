@@ -81,7 +81,8 @@ public struct TransformerBlock: @unchecked Sendable {
                 let q = valueValue ? v : base, k = valueValue ? v : base + w
                 let off = head * hd
                 Attention.head(q: q + off, k: k + off, v: v + off, ldIn: 3 * w, out: dst + batch * t * w + off, ldOut: w,
-                               tokens: t, headDim: hd, scale: scale, causal: causal, scores: scores)
+                               tokens: t, headDim: hd, scale: scale, causal: causal, scores: scores,
+                               keepProbabilities: false)
             }
         }
         return out

@@ -107,14 +107,22 @@ final class KernelTests: XCTestCase {
 
     func testAttentionHeadAgainstLoops() {
         var rng = SeededGenerator(seed: 5)
-        let t = 5, d = 3
+        // 21 tokens: rows longer than one 8-lane vector plus a tail (the vector max/exp paths and their tails).
+        let t = 21, d = 3
         let qkv = Tensor.randomNormal([t, 3 * d], std: 1, using: &rng)
-        for causal in [false, true] {
+        for causal in [false, true] { for keepProbabilities in [true, false] {
             let out = Tensor(zeros: [t, d])
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: t * t)
             defer { scores.deallocate() }
             Attention.head(q: qkv.data, k: qkv.data + d, v: qkv.data + 2 * d, ldIn: 3 * d, out: out.mutableData, ldOut: d,
-                           tokens: t, headDim: d, scale: 0.5, causal: causal, scores: scores)
+                           tokens: t, headDim: d, scale: 0.5, causal: causal, scores: scores,
+                           keepProbabilities: keepProbabilities)
+            if keepProbabilities {
+                for i in 0..<t {
+                    let rowSum = (0..<t).reduce(Float(0)) { $0 + scores[i * t + $1] }
+                    XCTAssertEqual(rowSum, 1, accuracy: 1e-5, "probabilities of row \(i)")
+                }
+            }
             for i in 0..<t {
                 var logits = [Double]()
                 for j in 0..<t {
@@ -131,7 +139,7 @@ final class KernelTests: XCTestCase {
                     XCTAssertEqual(Double(out[flat: i * d + c]), want, accuracy: 1e-5)
                 }
             }
-        }
+        } }
     }
 
     func testCopyOnWriteProtectsSharedStorage() {

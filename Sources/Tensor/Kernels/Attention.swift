@@ -2,15 +2,35 @@
 public enum Attention {
     /// out = softmax(scale · q kᵀ [+ causal mask]) · v for one head of one sequence.
     /// - q, k, v: [T, headDim] with row stride `ldIn` (column blocks of a fused qkv matrix).
-    /// - out: [T, headDim] with row stride `ldOut`; scores: scratch of T*T floats (left holding the probabilities).
+    /// - out: [T, headDim] with row stride `ldOut`; scores: scratch of T*T floats.
+    /// - keepProbabilities: leave the softmax probabilities in `scores` (the backward pass needs them). Without it
+    ///   the scores stay unnormalised exponentials and each output row is divided by its sum after the second GEMM,
+    ///   a pass over T·headDim values instead of T·T.
     public static func head(
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldIn: Int,
         out: UnsafeMutablePointer<Float>, ldOut: Int,
-        tokens t: Int, headDim: Int, scale: Float, causal: Bool, scores: UnsafeMutablePointer<Float>
+        tokens t: Int, headDim: Int, scale: Float, causal: Bool, scores: UnsafeMutablePointer<Float>,
+        keepProbabilities: Bool = true
     ) {
         BLAS.gemm(transB: true, m: t, n: t, k: headDim, alpha: scale, a: q, lda: ldIn, b: k, ldb: ldIn, c: scores, ldc: t)
-        Softmax.rows(scores, rows: t, width: t, causal: causal)
-        BLAS.gemm(m: t, n: headDim, k: t, a: scores, lda: t, b: v, ldb: ldIn, c: out, ldc: ldOut)
+        if keepProbabilities {
+            Softmax.rows(scores, rows: t, width: t, causal: causal)
+            BLAS.gemm(m: t, n: headDim, k: t, a: scores, lda: t, b: v, ldb: ldIn, c: out, ldc: ldOut)
+            return
+        }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: t) { inverseSums in
+            for r in 0..<t {
+                let row = scores + r * t
+                let valid = causal ? min(r + 1, t) : t
+                inverseSums[r] = 1 / Softmax.exponentiate(row, count: valid)
+                if valid < t { (row + valid).update(repeating: 0, count: t - valid) }
+            }
+            BLAS.gemm(m: t, n: headDim, k: t, a: scores, lda: t, b: v, ldb: ldIn, c: out, ldc: ldOut)
+            for r in 0..<t {
+                let row = out + r * ldOut, inv = inverseSums[r]
+                for j in 0..<headDim { row[j] *= inv }
+            }
+        }
     }
 }
 

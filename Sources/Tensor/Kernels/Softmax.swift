@@ -14,27 +14,49 @@ public enum Softmax {
     /// Softmax of one row in place.
     @inline(__always)
     public static func row(_ p: UnsafeMutablePointer<Float>, count n: Int) {
-        var m = -Float.infinity
-        for i in 0..<n { m = max(m, p[i]) }
-        var sum: Float = 0
-        var i = 0
+        let inv = 1 / exponentiate(p, count: n)
+        for j in 0..<n { p[j] *= inv }
+    }
+
+    /// exp(x - max x) of one row in place, left unnormalised; returns the row's sum. Attention divides its output
+    /// rows by the sum instead (headDim values a row, not T), so this is the whole softmax pass it needs.
+    @inline(__always)
+    public static func exponentiate(_ p: UnsafeMutablePointer<Float>, count n: Int) -> Float {
+        let m = maximum(p, count: n)
         let mv = FastMath.Vec(repeating: m)
         var acc = FastMath.Vec(repeating: 0)
+        var i = 0
         while i + 8 <= n {
             let e = FastMath.exp(loadVec(p + i) - mv)
             storeVec(e, p + i)
             acc += e
             i += 8
         }
-        sum = acc.sum()
+        var sum = acc.sum()
         while i < n {
             let e = FastMath.exp(p[i] - m)
             p[i] = e
             sum += e
             i += 1
         }
-        let inv = 1 / sum
-        for j in 0..<n { p[j] *= inv }
+        return sum
+    }
+
+    /// Largest of `n` floats in 8 lanes (a scalar `max` loop is not vectorised).
+    @inline(__always)
+    static func maximum(_ p: UnsafePointer<Float>, count n: Int) -> Float {
+        var lanes = FastMath.Vec(repeating: -.infinity)
+        var i = 0
+        while i + 8 <= n {
+            lanes = pointwiseMax(lanes, loadVec(p + i))
+            i += 8
+        }
+        var m = lanes.max()
+        while i < n {
+            m = max(m, p[i])
+            i += 1
+        }
+        return m
     }
 }
 
