@@ -54,7 +54,8 @@ public final class AnomalyCLIPDetector: @unchecked Sendable {
     /// images: [B, 3, S, S] normalised pixels.
     public func features(_ images: Tensor) -> ImageFeatures {
         let vision = model.vision
-        let out = vision.forwardDualPath(images, firstDualBlock: firstDualBlock, outputLayers: Set(configuration.featureLayers))
+        let out = vision.forwardDualPath(images, firstDualBlock: firstDualBlock, outputLayers: Set(configuration.featureLayers),
+                                         finalClassTokenOnly: true)
         var patches: [Int: Tensor] = [:]
         for layer in configuration.featureLayers {
             let tokens = vision.projectTokens(out.valueValueTokens[layer] ?? out.originalTokens[layer]!)   // [B, T, E]

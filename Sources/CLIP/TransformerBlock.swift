@@ -62,17 +62,19 @@ public struct TransformerBlock: @unchecked Sendable {
         return hidden.linear(weight: projWeight, bias: projBias, addingTo: h)
     }
 
-    /// Heads' attention outputs before `out_proj`, from packed qkv [B, T, 3W].
+    /// Heads' attention outputs before `out_proj`, from packed qkv [B, T, 3W]: [B, queries, W].
     /// With `valueValue` the scores are v·vᵀ (the V-V attention of CLIP Surgery / AnomalyCLIP's DPAM).
-    public func attentionFromQKV(_ qkv: Tensor, causal: Bool, valueValue: Bool) -> Tensor {
+    /// `queries` limits the output to the first rows (1: the class token alone); all T tokens are still attended to.
+    public func attentionFromQKV(_ qkv: Tensor, causal: Bool, valueValue: Bool, queries: Int? = nil) -> Tensor {
         let b = qkv.shape[0], t = qkv.shape[1], w = width, hd = headDim
-        let out = Tensor(uninitialized: [b, t, w])
+        let rows = queries ?? t
+        let out = Tensor(uninitialized: [b, rows, w])
         let scale = 1 / Float(hd).squareRoot()
         let src = qkv.data, dst = out.mutableData
         let heads = self.heads
         Parallel.forEachChunk(b * heads) { jobs in
             // One score buffer per core (T*T floats: 7.5 MB at ViT-L@518), not one per head.
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: t * t)
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * t)
             defer { scores.deallocate() }
             for job in jobs {
                 let batch = job / heads, head = job % heads
@@ -80,9 +82,9 @@ public struct TransformerBlock: @unchecked Sendable {
                 let v = base + 2 * w
                 let q = valueValue ? v : base, k = valueValue ? v : base + w
                 let off = head * hd
-                Attention.head(q: q + off, k: k + off, v: v + off, ldIn: 3 * w, out: dst + batch * t * w + off, ldOut: w,
-                               tokens: t, headDim: hd, scale: scale, causal: causal, scores: scores,
-                               keepProbabilities: false)
+                Attention.head(q: q + off, k: k + off, v: v + off, ldIn: 3 * w, out: dst + batch * rows * w + off,
+                               ldOut: w, tokens: t, headDim: hd, scale: scale, causal: causal, scores: scores,
+                               keepProbabilities: false, queries: rows)
             }
         }
         return out

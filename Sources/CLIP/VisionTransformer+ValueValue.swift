@@ -22,8 +22,13 @@ extension VisionTransformer {
     /// - firstDualBlock: 1-based index of the first block running both paths (AnomalyCLIP: layers - 18, i.e. the last 19 blocks).
     /// - valueValueMLP: also run ln_2 + MLP on the V-V path (off for AnomalyCLIP).
     /// - postAttentionLayers: blocks (1-based) whose original-path state x + attn(ln_1(x)), before the MLP, is kept.
+    /// - finalClassTokenOnly: when the last block runs both paths, run its original path for the class token alone
+    ///   (AnomalyCLIP needs nothing else of it: the global feature). Exact — that token still attends to all tokens —
+    ///   and it saves the last block's out_proj and MLP on every patch token (~2.5% of ViT-L/14@518). `finalOriginal`
+    ///   is then [B, 1, W] and the last layer gets no `originalTokens` entry.
     public func forwardDualPath(_ images: Tensor, firstDualBlock: Int, outputLayers: Set<Int>,
-                                valueValueMLP: Bool = false, postAttentionLayers: Set<Int> = []) -> DualPathOutput {
+                                valueValueMLP: Bool = false, postAttentionLayers: Set<Int> = [],
+                                finalClassTokenOnly: Bool = false) -> DualPathOutput {
         var x = embed(images)
         var vv: Tensor? = nil
         var original: [Int: Tensor] = [:], valueValue: [Int: Tensor] = [:], postAttention: [Int: Tensor] = [:]
@@ -42,13 +47,15 @@ extension VisionTransformer {
                     .linear(weight: block.outProjWeight, bias: block.outProjBias, addingTo: vv ?? x)
                 if valueValueMLP { path = block.mlpResidual(path) }
                 vv = path
-                x = block.attentionFromQKV(qkv, causal: false, valueValue: false)
-                    .linear(weight: block.outProjWeight, bias: block.outProjBias, addingTo: x)
+                let classTokenOnly = finalClassTokenOnly && layer == blocks.count
+                x = block.attentionFromQKV(qkv, causal: false, valueValue: false, queries: classTokenOnly ? 1 : nil)
+                    .linear(weight: block.outProjWeight, bias: block.outProjBias,
+                            addingTo: classTokenOnly ? Self.classTokens(of: x) : x)
                 if postAttentionLayers.contains(layer) { postAttention[layer] = x }
                 x = block.mlpResidual(x)
             }
             if outputLayers.contains(layer) {
-                original[layer] = x
+                if !(finalClassTokenOnly && layer == blocks.count && layer >= firstDualBlock) { original[layer] = x }
                 if let vv { valueValue[layer] = vv }
             }
         }
@@ -58,7 +65,12 @@ extension VisionTransformer {
 
     /// The class token of [B, T, W] tokens times proj, WITHOUT ln_post (AnomalyCLIP's global image feature).
     public func projectClassTokenWithoutLayerNorm(_ x: Tensor) -> Tensor {
+        Self.classTokens(of: x).reshaped([x.shape[0], width]).matmul(projection)
+    }
+
+    /// [B, T, W] -> [B, 1, W]: each image's first (class) token.
+    static func classTokens(of x: Tensor) -> Tensor {
         let b = x.shape[0]
-        return Tensor.concatenate((0..<b).map { x[$0].slice(rows: 0..<1) }).reshaped([b, width]).matmul(projection)
+        return Tensor.concatenate((0..<b).map { x[$0].slice(rows: 0..<1) }).reshaped([b, 1, x.shape[2]])
     }
 }

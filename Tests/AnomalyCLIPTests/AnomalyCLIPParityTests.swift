@@ -52,6 +52,8 @@ final class AnomalyCLIPParityTests: XCTestCase {
         let (detector, ref) = try Self.makeDetector()
         // Tight bar: skipping the half-precision rounding of the deep prompts moves the features by ~1.2e-5.
         assertParity(detector.textFeatures, try ref.tensor("text_features"), tolerance: 2e-6, "text_features")
+        // The global feature comes from the last block's original path, which runs for the class token alone.
+        assertParity(detector.features(try ref.tensor("images")).global, try ref.tensor("global_features"), "global_features")
         let result = detector.detect(try ref.tensor("images"))
         assertParity(Tensor(shape: [2], scalars: result.imageScores), try ref.tensor("image_scores"), "image_scores")
         for layer in [1, 2, 4] {

@@ -73,6 +73,21 @@ final class KernelTests: XCTestCase {
         assertClose(y.scalars, ln.output, rel: 1e-5, abs: 1e-5, "layer_norm")
     }
 
+    func testAttentionHeadOnFirstQueriesEqualsThoseRowsOfTheFullHead() {
+        var rng = SeededGenerator(seed: 6)
+        let t = 19, d = 4, rows = 3
+        let qkv = Tensor.randomNormal([t, 3 * d], std: 1, using: &rng)
+        let full = Tensor(zeros: [t, d]), part = Tensor(zeros: [rows, d])
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: t * t)
+        defer { scores.deallocate() }
+        for (out, queries) in [(full, t), (part, rows)] {
+            Attention.head(q: qkv.data, k: qkv.data + d, v: qkv.data + 2 * d, ldIn: 3 * d, out: out.mutableData, ldOut: d,
+                           tokens: t, headDim: d, scale: 0.5, causal: false, scores: scores, keepProbabilities: false,
+                           queries: queries)
+        }
+        for i in 0..<(rows * d) { XCTAssertEqual(part[flat: i], full[flat: i], accuracy: 1e-6) }
+    }
+
     func testExpAgainstLibm() {
         var worst: Float = 0
         var x: Float = -87
@@ -83,6 +98,20 @@ final class KernelTests: XCTestCase {
         }
         XCTAssertLessThan(worst, 5e-7)
         XCTAssertEqual(FastMath.exp(-200), 0)
+    }
+
+    func testExpOfNonPositiveAgainstLibm() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x <= 0 {
+            let got = FastMath.expOfNonPositive(FastMath.Vec(repeating: x))[3], want = Float(Foundation.exp(Double(x)))
+            worst = max(worst, Swift.abs(got - want) / want)
+            x += 0.0137
+        }
+        XCTAssertLessThan(worst, 5e-7)
+        XCTAssertEqual(FastMath.expOfNonPositive(FastMath.Vec(repeating: 0))[0], 1)
+        // Far below the range it stays at exp(-87.3), which is below 1e-37.
+        XCTAssertLessThan(FastMath.expOfNonPositive(FastMath.Vec(repeating: -1e30))[0], 1e-37)
     }
 
     func testLinearAndMatmulAgainstLoops() {

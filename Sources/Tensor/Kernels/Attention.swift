@@ -2,7 +2,8 @@
 public enum Attention {
     /// out = softmax(scale · q kᵀ [+ causal mask]) · v for one head of one sequence.
     /// - q, k, v: [T, headDim] with row stride `ldIn` (column blocks of a fused qkv matrix).
-    /// - out: [T, headDim] with row stride `ldOut`; scores: scratch of T*T floats.
+    /// - queries: only the first `queries` rows of q (default all T); out then has that many rows.
+    /// - out: [queries, headDim] with row stride `ldOut`; scores: scratch of queries*T floats.
     /// - keepProbabilities: leave the softmax probabilities in `scores` (the backward pass needs them). Without it
     ///   the scores stay unnormalised exponentials and each output row is divided by its sum after the second GEMM,
     ///   a pass over T·headDim values instead of T·T.
@@ -10,23 +11,24 @@ public enum Attention {
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldIn: Int,
         out: UnsafeMutablePointer<Float>, ldOut: Int,
         tokens t: Int, headDim: Int, scale: Float, causal: Bool, scores: UnsafeMutablePointer<Float>,
-        keepProbabilities: Bool = true
+        keepProbabilities: Bool = true, queries: Int? = nil
     ) {
-        BLAS.gemm(transB: true, m: t, n: t, k: headDim, alpha: scale, a: q, lda: ldIn, b: k, ldb: ldIn, c: scores, ldc: t)
+        let rows = queries ?? t
+        BLAS.gemm(transB: true, m: rows, n: t, k: headDim, alpha: scale, a: q, lda: ldIn, b: k, ldb: ldIn, c: scores, ldc: t)
         if keepProbabilities {
-            Softmax.rows(scores, rows: t, width: t, causal: causal)
-            BLAS.gemm(m: t, n: headDim, k: t, a: scores, lda: t, b: v, ldb: ldIn, c: out, ldc: ldOut)
+            Softmax.rows(scores, rows: rows, width: t, causal: causal)
+            BLAS.gemm(m: rows, n: headDim, k: t, a: scores, lda: t, b: v, ldb: ldIn, c: out, ldc: ldOut)
             return
         }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: t) { inverseSums in
-            for r in 0..<t {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: rows) { inverseSums in
+            for r in 0..<rows {
                 let row = scores + r * t
                 let valid = causal ? min(r + 1, t) : t
                 inverseSums[r] = 1 / Softmax.exponentiate(row, count: valid)
                 if valid < t { (row + valid).update(repeating: 0, count: t - valid) }
             }
-            BLAS.gemm(m: t, n: headDim, k: t, a: scores, lda: t, b: v, ldb: ldIn, c: out, ldc: ldOut)
-            for r in 0..<t {
+            BLAS.gemm(m: rows, n: headDim, k: t, a: scores, lda: t, b: v, ldb: ldIn, c: out, ldc: ldOut)
+            for r in 0..<rows {
                 let row = out + r * ldOut, inv = inverseSums[r]
                 for j in 0..<headDim { row[j] *= inv }
             }

@@ -9,7 +9,22 @@ public enum FastMath {
     public static func exp(_ x: Vec) -> Vec {
         // Clamp with blends (SIMD.clamped is not inlined and costs a call per vector).
         let low = Vec(repeating: -87.3), high = Vec(repeating: 88.3)
-        let clamped = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
+        var result = expInRange(x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high))
+        result.replace(with: Vec(repeating: 0), where: x .< -87.3)
+        return result
+    }
+
+    /// exp(x) for x <= 0 (softmax after subtracting the row maximum): one clamp instead of two, and inputs below
+    /// -87.3 give exp(-87.3) ≈ 1e-38 instead of exactly 0, which no sum of at least 1 can tell apart.
+    @inline(__always)
+    public static func expOfNonPositive(_ x: Vec) -> Vec {
+        let low = Vec(repeating: -87.3)
+        return expInRange(x.replacing(with: low, where: x .< low))
+    }
+
+    /// exp on inputs already clamped to [-87.3, 88.3].
+    @inline(__always)
+    static func expInRange(_ clamped: Vec) -> Vec {
         let log2e: Float = 1.44269504088896341
         // Round to nearest with the 1.5·2^23 trick: vectorises, unlike SIMD rounding/conversion calls.
         let magic = Vec(repeating: 12582912)
@@ -29,9 +44,7 @@ public enum FastMath {
         // 2^n from the integer sitting in the low mantissa bits of `shifted`.
         let integer = unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- 0x4B40_0000
         let scale = unsafeBitCast((integer &+ 127) &<< 23, to: Vec.self)
-        var result = y * scale
-        result.replace(with: Vec(repeating: 0), where: x .< -87.3)
-        return result
+        return y * scale
     }
 
     @inline(__always)

@@ -27,7 +27,7 @@ public enum Softmax {
         var acc = FastMath.Vec(repeating: 0)
         var i = 0
         while i + 8 <= n {
-            let e = FastMath.exp(loadVec(p + i) - mv)
+            let e = FastMath.expOfNonPositive(loadVec(p + i) - mv)
             storeVec(e, p + i)
             acc += e
             i += 8
@@ -48,7 +48,8 @@ public enum Softmax {
         var lanes = FastMath.Vec(repeating: -.infinity)
         var i = 0
         while i + 8 <= n {
-            lanes = pointwiseMax(lanes, loadVec(p + i))
+            let v = loadVec(p + i)
+            lanes.replace(with: v, where: v .> lanes)   // a blend; `pointwiseMax` is an out-of-line call per vector
             i += 8
         }
         var m = lanes.max()
