@@ -19,9 +19,13 @@ public struct PromptADImageFeatures: @unchecked Sendable {
         for l in c.memoryLayers where !(1...(official ? layers - 1 : layers)).contains(l) {
             throw PromptADError.badConfiguration("memory layer \(l) must be in 1...\(official ? layers - 1 : layers) for a \(layers)-block vision tower\(official ? " (the official feature is the next block's post-attention state)" : "")")
         }
+        // Of the last block's original path only the class token is used (the global feature), unless a memory
+        // layer reads that block's tokens.
+        let lastBlockFeedsMemory = c.memoryLayers.contains(official ? layers - 1 : layers)
         let out = vision.forwardDualPath(images, firstDualBlock: 1,
                                          outputLayers: Set([layers] + (official ? [] : c.memoryLayers)),
-                                         postAttentionLayers: official ? Set(c.memoryLayers.map { $0 + 1 }) : [])
+                                         postAttentionLayers: official ? Set(c.memoryLayers.map { $0 + 1 }) : [],
+                                         finalClassTokenOnly: !lastBlockFeedsMemory)
         let memory = c.memoryLayers.map { l in
             patchTokens(official ? out.postAttentionTokens[l + 1]! : out.originalTokens[l]!).l2NormalizedRows()
         }

@@ -32,15 +32,13 @@ struct BenchAnomalyCLIP: ParsableCommand {
         let inference = Benchmark.median(Benchmark.measure(runs: runs) { _ = detector.detect(image) })
         let g = imageSize / model.vision.patchSize, t = g * g + 1
         let blocks = model.vision.blocks
-        // DPAM blocks add one attention (scores + weighted sum) and one out_proj per block on the V-V path; the last
-        // block's original path runs for the class token alone (attention output, out_proj and MLP of 1 row, not T).
-        let w = Double(model.vision.width), tokens = Double(t), mlp = Double(blocks[blocks.count - 1].fcWeight.shape[0])
-        let extra = Double(config.dpamBlocks) * (2 * 2 * tokens * tokens * w + 2 * tokens * w * w)
-        let skipped = (tokens - 1) * (2 * 2 * tokens * w + 2 * w * w + 2 * 2 * w * mlp)
-        let flops = EncoderFLOPs.vision(model.vision, imageSize: imageSize) + extra - skipped
+        let flops = EncoderFLOPs.dualPath(model.vision, imageSize: imageSize, dualBlocks: config.dpamBlocks,
+                                          finalClassTokenOnly: true)
         print(String(format: "anomalyclip inference %@ @%d (DPAM %d blocks, layers %@): median %.3f s/image  %.1f GFLOP/s  (%d runs, %d blocks)",
                      clipOptions.clip ?? arch, imageSize, config.dpamBlocks, config.featureLayers.description, inference,
                      flops / inference / 1e9, runs, blocks.count))
+        print("  " + SGEMMRate.comparison(flops: flops, seconds: inference, m: t, n: blocks[0].fcWeight.shape[0],
+                                          k: model.vision.width))
 
         // Training step on cached features: text tower forward + backward for the 2 prompts, glocal loss, Adam.
         let e = model.vision.outputDim, n = g * g

@@ -33,6 +33,9 @@ struct BenchEncoder: ParsableCommand {
         print(String(format: "encoder %@ @%d batch %d: median %.3f s  %.2f images/s  %.1f GFLOP/s  peak memory %.0f MiB  (%d runs, BLAS threads %d)",
                      clipOptions.clip ?? arch, size, batch, median, Double(batch) / median, flops / median / 1e9,
                      PeakMemory.mebibytes, runs, BLAS.threads))
+        let g = size / model.vision.patchSize
+        print("  " + SGEMMRate.comparison(flops: flops, seconds: median, m: batch * (g * g + 1),
+                                          n: model.vision.blocks[0].fcWeight.shape[0], k: model.vision.width))
     }
 }
 
@@ -44,11 +47,8 @@ struct BenchSGEMM: ParsableCommand {
     @Option(help: "Timed repetitions.") var runs: Int = 7
 
     func run() {
-        var rng = SeededGenerator(seed: 3)
-        let a = Tensor.randomNormal([m, k], std: 1, using: &rng), b = Tensor.randomNormal([n, k], std: 1, using: &rng)
-        let timings = Benchmark.measure(runs: runs) { _ = a.linear(weight: b) }
-        let median = Benchmark.median(timings)
-        print(String(format: "sgemm %dx%dx%d: median %.4f s  %.1f GFLOP/s  (BLAS threads %d)", m, n, k, median,
-                     2 * Double(m) * Double(n) * Double(k) / median / 1e9, BLAS.threads))
+        let rate = SGEMMRate.measure(m: m, n: n, k: k, runs: runs)
+        print(String(format: "sgemm %dx%dx%d: median %.4f s  %.1f GFLOP/s  (BLAS threads %d)", m, n, k,
+                     2 * Double(m) * Double(n) * Double(k) / rate / 1e9, rate, BLAS.threads))
     }
 }

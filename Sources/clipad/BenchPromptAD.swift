@@ -44,7 +44,13 @@ struct BenchPromptAD: ParsableCommand {
         let detector = try PromptADDetector(model: model, fitted: fitted)
         let one = images.slice(rows: 0..<1)
         let predict = Benchmark.median(try Benchmark.measure(runs: runs) { _ = try detector.detect(one, mapSize: mapSize) })
-        print(String(format: "promptad predict %@ @%d, map %d: median %.3f s/image  peak memory %.0f MiB  (%d runs, BLAS threads %d)",
-                     clipOptions.clip ?? arch, s, mapSize, predict, PeakMemory.mebibytes, runs, BLAS.threads))
+        // The V-V forward on all blocks, then each memory layer's patch tokens against the shots' bank.
+        let g = s / model.vision.patchSize, patches = Double(g * g), w = Double(model.vision.width)
+        let flops = EncoderFLOPs.dualPath(model.vision, imageSize: s, dualBlocks: model.vision.layers, finalClassTokenOnly: true)
+            + Double(config.memoryLayers.count) * 2 * patches * Double(shots) * patches * w
+        print(String(format: "promptad predict %@ @%d, map %d: median %.3f s/image  %.1f GFLOP/s  peak memory %.0f MiB  (%d runs, BLAS threads %d)",
+                     clipOptions.clip ?? arch, s, mapSize, predict, flops / predict / 1e9, PeakMemory.mebibytes, runs, BLAS.threads))
+        print("  " + SGEMMRate.comparison(flops: flops, seconds: predict, m: g * g + 1,
+                                          n: model.vision.blocks[0].fcWeight.shape[0], k: model.vision.width))
     }
 }
