@@ -145,6 +145,25 @@ final class KernelTests: XCTestCase {
         for i in 0..<y.count { XCTAssertEqual(m[flat: i] + b[flat: i % 4], y[flat: i], accuracy: 1e-5) }
     }
 
+    /// 301 rows: enough for `linear` to split rows between workers (uneven halves), with and without a residual.
+    func testLinearSplitAcrossWorkersAgainstLoops() {
+        var rng = SeededGenerator(seed: 4)
+        let rows = 301, k = 19, n = 7
+        let x = Tensor.randomNormal([rows, k], std: 1, using: &rng)
+        let w = Tensor.randomNormal([n, k], std: 1, using: &rng)
+        let b = Tensor.randomNormal([n], std: 1, using: &rng)
+        let residual = Tensor.randomNormal([rows, n], std: 1, using: &rng)
+        let y = x.linear(weight: w, bias: b), z = x.linear(weight: w, bias: b, addingTo: residual)
+        for r in 0..<rows {
+            for o in 0..<n {
+                var s = b[flat: o]
+                for i in 0..<k { s += x[flat: r * k + i] * w[flat: o * k + i] }
+                XCTAssertEqual(y[flat: r * n + o], s, accuracy: 1e-4)
+                XCTAssertEqual(z[flat: r * n + o], s + residual[flat: r * n + o], accuracy: 1e-4)
+            }
+        }
+    }
+
     func testAttentionHeadAgainstLoops() {
         var rng = SeededGenerator(seed: 5)
         // 21 tokens: rows longer than one 8-lane vector plus a tail (the vector max/exp paths and their tails).

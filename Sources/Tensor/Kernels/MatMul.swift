@@ -14,7 +14,7 @@ extension Tensor {
                 for r in rows { (c + r * n).update(from: b, count: n) }
             }
         }
-        BLAS.gemm(transB: true, m: m, n: n, k: k, a: data, b: weight.data, beta: bias == nil ? 0 : 1, c: c)
+        BLAS.gemmSplittingRows(transB: true, m: m, n: n, k: k, a: data, b: weight.data, beta: bias == nil ? 0 : 1, c: c)
         return out
     }
 
@@ -31,7 +31,7 @@ extension Tensor {
         Parallel.ranges(m, minimumPerWorker: max(1, (1 << 14) / max(n, 1))) { rows in
             for r in rows { for j in 0..<n { c[r * n + j] = res[r * n + j] + b[j] } }
         }
-        BLAS.gemm(transB: true, m: m, n: n, k: k, a: data, b: weight.data, beta: 1, c: c)
+        BLAS.gemmSplittingRows(transB: true, m: m, n: n, k: k, a: data, b: weight.data, beta: 1, c: c)
         return out
     }
 
