@@ -40,15 +40,37 @@ struct BenchEncoder: ParsableCommand {
 }
 
 struct BenchSGEMM: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sgemm", abstract: "The machine's sgemm rate for encoder-shaped products.")
-    @Option(help: "Rows (tokens x batch).") var m: Int = 1576
-    @Option(help: "Output columns.") var n: Int = 3072
-    @Option(help: "Inner dimension.") var k: Int = 768
+    static let configuration = CommandConfiguration(
+        commandName: "sgemm",
+        abstract: "The machine's sgemm rate for encoder-shaped products.",
+        discussion: "Without --m/--n/--k: the MLP product (tokens x batch, MLP width, width) of each workload `bench encoder` and `bench anomalyclip` measure.")
+    @Option(help: "Rows (tokens x batch).") var m: Int?
+    @Option(help: "Output columns.") var n: Int?
+    @Option(help: "Inner dimension.") var k: Int?
     @Option(help: "Timed repetitions.") var runs: Int = 7
 
+    /// (workload, m, n, k): the c_fc product of one block.
+    static let workloads: [(String, Int, Int, Int)] = [
+        ("ViT-B/16 @224 batch 1", 197, 3072, 768),
+        ("ViT-B/16 @224 batch 8", 8 * 197, 3072, 768),
+        ("ViT-B/16+ @240 batch 8", 8 * 226, 3584, 896),
+        ("ViT-L/14 @336 batch 1", 577, 4096, 1024),
+        ("ViT-L/14 @518 batch 1", 1370, 4096, 1024),
+    ]
+
+    func validate() throws {
+        let given = [m, n, k].compactMap { $0 }
+        guard given.isEmpty || given.count == 3 else { throw ValidationError("give all of --m, --n and --k, or none") }
+        guard given.allSatisfy({ $0 > 0 }) else { throw ValidationError("--m, --n and --k must be positive") }
+    }
+
     func run() {
-        let rate = SGEMMRate.measure(m: m, n: n, k: k, runs: runs)
-        print(String(format: "sgemm %dx%dx%d: median %.4f s  %.1f GFLOP/s  (BLAS threads %d)", m, n, k,
-                     2 * Double(m) * Double(n) * Double(k) / rate / 1e9, rate, BLAS.threads))
+        let shapes = m.map { m in [("", m, n!, k!)] } ?? Self.workloads
+        for (name, m, n, k) in shapes {
+            let rate = SGEMMRate.measure(m: m, n: n, k: k, runs: runs)
+            print(String(format: "sgemm %dx%dx%d: median %.4f s  %.1f GFLOP/s  (BLAS threads %d)%@", m, n, k,
+                         2 * Double(m) * Double(n) * Double(k) / rate / 1e9, rate, BLAS.threads,
+                         name.isEmpty ? "" : "  " + name))
+        }
     }
 }
