@@ -1,0 +1,37 @@
+#!/bin/bash
+# Runs every `clipad bench` workload of issue 6 next to its PyTorch counterpart, one after the other in this shell,
+# so the ratios come from the same minutes of the same machine. By hand, not CI (about 25 minutes on 2 cores).
+#
+#   benchmarks/side_by_side.sh [ROUNDS]      (default 2 rounds; ClipAD and PyTorch alternate within each)
+#
+# Needs: a release build (`swift build -c release`), the reference venv (../shared/tools/reference-venv), and the
+# official code exported as tools/fixtures/README.md describes, at /tmp/anomalyclip-official and
+# /tmp/promptad-official (override with ANOMALYCLIP_OFFICIAL / PROMPTAD_OFFICIAL). Paste the output into RESULTS.md.
+set -u
+cd "$(dirname "$0")/.."
+rounds=${1:-2}
+clipad=${CLIPAD:-$(swift build -c release --show-bin-path)/clipad}
+python=${PYTHON:-$HOME/.cache/clipad-reference-venv/bin/python}
+anomalyclip_official=${ANOMALYCLIP_OFFICIAL:-/tmp/anomalyclip-official}
+promptad_official=${PROMPTAD_OFFICIAL:-/tmp/promptad-official}
+py() { "$python" "$@" 2>&1 | grep -E "^pytorch|^  " ; }
+
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+"$clipad" bench sgemm
+for round in $(seq "$rounds"); do
+  echo "## round $round"
+  "$clipad" bench encoder --arch ViT-B-16 --batch 8 --runs 3
+  py benchmarks/pytorch/bench_encoder.py --arch ViT-B-16 --batch 8 --runs 3
+  "$clipad" bench encoder --arch ViT-B-16-plus-240 --batch 8 --runs 3
+  py benchmarks/pytorch/bench_encoder.py --arch ViT-B-16-plus-240 --batch 8 --runs 3
+  "$clipad" bench encoder --arch ViT-L-14-336 --image-size 518 --runs 3
+  py benchmarks/pytorch/bench_encoder.py --arch ViT-L-14-336 --image-size 518 --batch 1 --runs 3
+  "$clipad" bench anomalyclip --runs 3
+  py benchmarks/pytorch/bench_anomalyclip.py --runs 3
+  py benchmarks/pytorch/bench_anomalyclip.py --official "$anomalyclip_official" --runs 3
+  py benchmarks/pytorch/bench_anomalyclip_train.py --official "$anomalyclip_official" --runs 3
+done
+"$clipad" bench promptad --epochs 10 --runs 5
+py benchmarks/pytorch/bench_promptad.py --official "$promptad_official" --epochs 10 --reencode-epochs 2 --runs 5
+"$clipad" bench eval
+py benchmarks/pytorch/bench_eval.py --runs 1
