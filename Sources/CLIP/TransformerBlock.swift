@@ -66,27 +66,44 @@ public struct TransformerBlock: @unchecked Sendable {
     /// With `valueValue` the scores are v·vᵀ (the V-V attention of CLIP Surgery / AnomalyCLIP's DPAM).
     /// `queries` limits the output to the first rows (1: the class token alone); all T tokens are still attended to.
     public func attentionFromQKV(_ qkv: Tensor, causal: Bool, valueValue: Bool, queries: Int? = nil) -> Tensor {
+        attentionFromQKV(qkv, causal: causal, paths: [AttentionPath(valueValue: valueValue, queries: queries)])[0]
+    }
+
+    /// One attention variant on packed qkv: where its scores come from and how many query rows it keeps.
+    public struct AttentionPath: Sendable {
+        public var valueValue: Bool
+        public var queries: Int?
+        public init(valueValue: Bool, queries: Int? = nil) { self.valueValue = valueValue; self.queries = queries }
+    }
+
+    /// Several attention variants of the same qkv (DPAM's original and V-V paths) in one parallel pass over
+    /// paths x images x heads, so the cores meet once per block instead of once per path.
+    public func attentionFromQKV(_ qkv: Tensor, causal: Bool, paths: [AttentionPath]) -> [Tensor] {
         let b = qkv.shape[0], t = qkv.shape[1], w = width, hd = headDim
-        let rows = queries ?? t
-        let out = Tensor(uninitialized: [b, rows, w])
+        let rows = paths.map { $0.queries ?? t }
+        let outs = rows.map { Tensor(uninitialized: [b, $0, w]) }
+        let destinations = outs.map { $0.mutableData }
         let scale = 1 / Float(hd).squareRoot()
-        let src = qkv.data, dst = out.mutableData
+        let src = qkv.data
         let heads = self.heads
-        Parallel.forEachChunk(b * heads) { jobs in
+        Parallel.forEachChunk(paths.count * b * heads) { jobs in
             // One score buffer per core (T*T floats: 7.5 MB at ViT-L@518), not one per head.
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * t)
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: (rows.max() ?? 0) * t)
             defer { scores.deallocate() }
             for job in jobs {
-                let batch = job / heads, head = job % heads
+                // Paths vary fastest, so each core gets every path of its heads (balanced when one path is short).
+                let path = job % paths.count, head = job / paths.count % heads, batch = job / (paths.count * heads)
                 let base = src + batch * t * 3 * w
                 let v = base + 2 * w
+                let valueValue = paths[path].valueValue
                 let q = valueValue ? v : base, k = valueValue ? v : base + w
                 let off = head * hd
-                Attention.head(q: q + off, k: k + off, v: v + off, ldIn: 3 * w, out: dst + batch * rows * w + off,
-                               ldOut: w, tokens: t, headDim: hd, scale: scale, causal: causal, scores: scores,
-                               keepProbabilities: false, queries: rows)
+                Attention.head(q: q + off, k: k + off, v: v + off, ldIn: 3 * w,
+                               out: destinations[path] + batch * rows[path] * w + off, ldOut: w, tokens: t, headDim: hd,
+                               scale: scale, causal: causal, scores: scores, keepProbabilities: false,
+                               queries: rows[path])
             }
         }
-        return out
+        return outs
     }
 }

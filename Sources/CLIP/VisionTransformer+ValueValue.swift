@@ -43,14 +43,15 @@ extension VisionTransformer {
             } else {
                 let y = x.layerNorm(gamma: block.ln1Weight, beta: block.ln1Bias)
                 let qkv = y.linear(weight: block.inProjWeight, bias: block.inProjBias)   // one GEMM for both paths
-                var path = block.attentionFromQKV(qkv, causal: false, valueValue: true)
-                    .linear(weight: block.outProjWeight, bias: block.outProjBias, addingTo: vv ?? x)
+                let classTokenOnly = finalClassTokenOnly && layer == blocks.count
+                let attention = block.attentionFromQKV(qkv, causal: false, paths: [
+                    .init(valueValue: true), .init(valueValue: false, queries: classTokenOnly ? 1 : nil),
+                ])
+                var path = attention[0].linear(weight: block.outProjWeight, bias: block.outProjBias, addingTo: vv ?? x)
                 if valueValueMLP { path = block.mlpResidual(path) }
                 vv = path
-                let classTokenOnly = finalClassTokenOnly && layer == blocks.count
-                x = block.attentionFromQKV(qkv, causal: false, valueValue: false, queries: classTokenOnly ? 1 : nil)
-                    .linear(weight: block.outProjWeight, bias: block.outProjBias,
-                            addingTo: classTokenOnly ? Self.classTokens(of: x) : x)
+                x = attention[1].linear(weight: block.outProjWeight, bias: block.outProjBias,
+                                        addingTo: classTokenOnly ? Self.classTokens(of: x) : x)
                 if postAttentionLayers.contains(layer) { postAttention[layer] = x }
                 x = block.mlpResidual(x)
             }
