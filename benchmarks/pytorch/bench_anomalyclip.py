@@ -88,6 +88,17 @@ def official_pipeline(official, image_size):
     return once
 
 
+def median_seconds(once, runs):
+    """One warm-up call, then the median wall time of `runs` calls."""
+    once()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        once()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--image-size", type=int, default=518)
@@ -98,15 +109,9 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     if args.official:
-        once = official_pipeline(args.official, args.image_size)
-        once()
-        times = []
-        for _ in range(args.runs):
-            start = time.perf_counter()
-            once()
-            times.append(time.perf_counter() - start)
+        median = median_seconds(official_pipeline(args.official, args.image_size), args.runs)
         print(f"pytorch OFFICIAL anomalyclip inference ViT-L-14-336 @{args.image_size} (DPAM_layer 20, layer 24): "
-              f"median {statistics.median(times):.3f} s/image ({args.runs} runs, torch threads {torch.get_num_threads()})")
+              f"median {median:.3f} s/image ({args.runs} runs, torch threads {torch.get_num_threads()})")
         return
     model = open_clip.create_model("ViT-L-14-336", pretrained=None, force_image_size=args.image_size).eval()
     text = F.normalize(torch.randn(2, model.visual.output_dim), dim=-1)
@@ -126,14 +131,8 @@ def main():
             amap = (up[:, 1] + 1 - up[:, 0]) / 2
             return score, scipy.ndimage.gaussian_filter(amap[0].numpy(), sigma=4)
 
-    once()
-    times = []
-    for _ in range(args.runs):
-        start = time.perf_counter()
-        once()
-        times.append(time.perf_counter() - start)
     print(f"pytorch anomalyclip inference ViT-L-14-336 @{s} (DPAM 19 blocks, layer 24): median "
-          f"{statistics.median(times):.3f} s/image ({args.runs} runs, torch threads {torch.get_num_threads()})")
+          f"{median_seconds(once, args.runs):.3f} s/image ({args.runs} runs, torch threads {torch.get_num_threads()})")
 
 
 if __name__ == "__main__":
