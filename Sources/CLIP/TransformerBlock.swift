@@ -57,8 +57,8 @@ public struct TransformerBlock: @unchecked Sendable {
 
     /// h + mlp(ln_2(h)), the GEMM of c_proj accumulating onto h.
     public func mlpResidual(_ h: Tensor) -> Tensor {
-        let hidden = h.layerNorm(gamma: ln2Weight, beta: ln2Bias).linear(weight: fcWeight, bias: fcBias)
-        activation.apply(hidden.mutableData, count: hidden.count)
+        let hidden = h.layerNorm(gamma: ln2Weight, beta: ln2Bias).linear(weight: fcWeight)
+        activation.apply(hidden.mutableData, rows: hidden.count / fcBias.count, width: fcBias.count, bias: fcBias.data)
         return hidden.linear(weight: projWeight, bias: projBias, addingTo: h)
     }
 

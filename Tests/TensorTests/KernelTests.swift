@@ -100,6 +100,18 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(FastMath.exp(-200), 0)
     }
 
+    func testActivationWithBiasEqualsBiasThenActivation() {
+        var rng = SeededGenerator(seed: 8)
+        let rows = 37, width = 21   // width not a multiple of 8: vector body plus tail in every row
+        let x = Tensor.randomNormal([rows, width], std: 2, using: &rng), bias = Tensor.randomNormal([width], std: 1, using: &rng)
+        for activation in Activation.allCases {
+            let fused = x.copy(), separate = x + bias
+            activation.apply(fused.mutableData, rows: rows, width: width, bias: bias.data)
+            activation.apply(separate.mutableData, count: separate.count)
+            for i in 0..<x.count { XCTAssertEqual(fused[flat: i], separate[flat: i], accuracy: 1e-6, "\(activation)") }
+        }
+    }
+
     func testRationalErfAgainstLibm() {
         var worst: Double = 0
         var x: Float = -6

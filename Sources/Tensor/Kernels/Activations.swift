@@ -7,12 +7,25 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
 
     /// Split across cores: the MLP hidden state is the largest activation of a forward pass.
     public func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        Parallel.ranges(count) { range in
-            let part = x + range.lowerBound
-            switch self {
-            case .quickGELU: Activations.quickGELU(part, count: range.count)
-            case .gelu: Activations.gelu(part, count: range.count)
+        Parallel.ranges(count) { range in applyInline(x + range.lowerBound, count: range.count) }
+    }
+
+    /// act(x + bias) in place over `rows` rows of `width`: the MLP's c_fc bias added in the activation's pass (the
+    /// row is still in L1 for the activation) instead of a separate broadcast copy before the GEMM.
+    public func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>) {
+        Parallel.ranges(rows, minimumPerWorker: max(1, (1 << 14) / max(width, 1))) { part in
+            for r in part {
+                let row = x + r * width
+                for j in 0..<width { row[j] += bias[j] }
+                applyInline(row, count: width)
             }
+        }
+    }
+
+    private func applyInline(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .quickGELU: Activations.quickGELU(x, count: count)
+        case .gelu: Activations.gelu(x, count: count)
         }
     }
 }
