@@ -18,16 +18,19 @@ public enum BLAS {
     }
 
     /// C[m,n] = A[m,k] · op(B) + beta·C like `gemm`, with the rows of A and C split between our own workers, each
-    /// running a one-thread sgemm. Measured against OpenBLAS's own two-thread split (pthreads 0.3.21, 2 cores):
-    /// 10-15% faster for the N <= 1024 products of a ViT block (out_proj, c_proj: 1576x768x768 180 -> 201 GFLOP/s,
-    /// 1370x1024x1024 167-197 -> 192), equal to 4% faster for the wider ones. Small or already-parallel calls
-    /// (inside `Parallel`, OpenBLAS at one thread) go straight to `gemm`.
+    /// running a one-thread sgemm, when there are at least `splitRows` rows. Against OpenBLAS's own two-thread split
+    /// (pthreads 0.3.21, 2 cores; benchmarks/RESULTS.md): with the host busy, 10–15% faster for the N <= 1024 products
+    /// of a ViT block (its threads wait on each other when one core is taken away; ours do not); on a quiet host
+    /// equal from ~1300 rows up, but slower below that (each worker packs all of B): 197 rows 170 vs 188 GFLOP/s,
+    /// 1024 rows 175 vs 192. Inside `Parallel` (OpenBLAS at one thread) it is one plain call.
+    public static let splitRows = 1280
+
     public static func gemmSplittingRows(
         transB: Bool = false, m: Int, n: Int, k: Int, a: UnsafePointer<Float>,
         b: UnsafePointer<Float>, beta: Float = 0, c: UnsafeMutablePointer<Float>
     ) {
         let workers = min(Parallel.workers, threads)
-        guard workers > 1, m >= 64 * workers else {
+        guard workers > 1, m >= splitRows else {
             gemm(transB: transB, m: m, n: n, k: k, a: a, b: b, beta: beta, c: c)
             return
         }

@@ -157,10 +157,10 @@ final class KernelTests: XCTestCase {
         for i in 0..<y.count { XCTAssertEqual(m[flat: i] + b[flat: i % 4], y[flat: i], accuracy: 1e-5) }
     }
 
-    /// 301 rows: enough for `linear` to split rows between workers (uneven halves), with and without a residual.
+    /// Enough rows for `linear` to split them between workers (odd: uneven halves), with and without a residual.
     func testLinearSplitAcrossWorkersAgainstLoops() {
         var rng = SeededGenerator(seed: 4)
-        let rows = 301, k = 19, n = 7
+        let rows = BLAS.splitRows + 1, k = 19, n = 7
         let x = Tensor.randomNormal([rows, k], std: 1, using: &rng)
         let w = Tensor.randomNormal([n, k], std: 1, using: &rng)
         let b = Tensor.randomNormal([n], std: 1, using: &rng)
