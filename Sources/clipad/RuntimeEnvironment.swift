@@ -10,7 +10,7 @@ import Glibc
 ///   Measured: AnomalyCLIP ViT-L/14@518 8.61/8.89 s instead of 9.08/9.61 s per image.
 /// - MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ = 1 GiB: glibc otherwise serves each large activation tensor
 ///   with fresh mmap pages and unmaps it on free, so every layer's buffers are page-faulted and zeroed by the kernel
-///   anew; with these, freed buffers stay in the heap for the next layer. (benchmarks/RESULTS.md has the figures.)
+///   anew (~2% of ViT-B/16's samples were page faults); with these, freed buffers stay in the heap for the next layer.
 enum RuntimeEnvironment {
     static let defaults: [(name: String, value: String)] = [
         ("OPENBLAS_THREAD_TIMEOUT", "4"),
