@@ -22,7 +22,7 @@ final class DatasetLayoutTests: XCTestCase {
             let full = root + "/" + p
             try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
                                                     withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: full, contents: Data())
+            XCTAssertTrue(FileManager.default.createFile(atPath: full, contents: Data()), "could not create \(full)")
         }
     }
 
