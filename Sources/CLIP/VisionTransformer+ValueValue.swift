@@ -34,6 +34,7 @@ extension VisionTransformer {
         var original: [Int: Tensor] = [:], valueValue: [Int: Tensor] = [:], postAttention: [Int: Tensor] = [:]
         for (i, block) in blocks.enumerated() {
             let layer = i + 1
+            let classTokenOnly = finalClassTokenOnly && layer == blocks.count && layer >= firstDualBlock
             if layer < firstDualBlock && postAttentionLayers.contains(layer) {
                 x = block.attentionResidual(x, causal: false)
                 postAttention[layer] = x
@@ -43,7 +44,6 @@ extension VisionTransformer {
             } else {
                 let y = x.layerNorm(gamma: block.ln1Weight, beta: block.ln1Bias)
                 let qkv = y.linear(weight: block.inProjWeight, bias: block.inProjBias)   // one GEMM for both paths
-                let classTokenOnly = finalClassTokenOnly && layer == blocks.count
                 let attention = block.attentionFromQKV(qkv, causal: false, paths: [
                     .init(valueValue: true), .init(valueValue: false, queries: classTokenOnly ? 1 : nil),
                 ])
@@ -56,7 +56,7 @@ extension VisionTransformer {
                 x = block.mlpResidual(x)
             }
             if outputLayers.contains(layer) {
-                if !(finalClassTokenOnly && layer == blocks.count && layer >= firstDualBlock) { original[layer] = x }
+                if !classTokenOnly { original[layer] = x }
                 if let vv { valueValue[layer] = vv }
             }
         }

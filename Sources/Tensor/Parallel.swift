@@ -38,6 +38,11 @@ public enum Parallel {
             body(count * c / chunks ..< count * (c + 1) / chunks)
         }
     }
+
+    /// `ranges` over the rows of a [rows, width] matrix: split when each core gets at least 16k floats of rows.
+    public static func rows(_ rows: Int, width: Int, _ body: (Range<Int>) -> Void) {
+        ranges(rows, minimumPerWorker: max(1, (1 << 14) / max(width, 1)), body)
+    }
 }
 
 enum System {

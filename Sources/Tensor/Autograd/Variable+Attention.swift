@@ -20,15 +20,18 @@ extension Variable {
         return unary("multi-head attention", out) { g in
             let dqkv = Tensor(uninitialized: qkv.shape)
             let gp = g.data, dp = dqkv.mutableData, src = qkv.data, pp = probs.data
-            Parallel.forEach(b * heads) { job in
-                let batch = job / heads, off = (job % heads) * hd
-                let base = src + batch * t * 3 * w, dbase = dp + batch * t * 3 * w
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: t * t)
+            Parallel.forEachChunk(b * heads) { jobs in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: t * t)   // one per core, as the forward
                 defer { scratch.deallocate() }
-                Attention.headBackward(q: base + off, k: base + w + off, v: base + 2 * w + off, ldIn: 3 * w,
-                                       dOut: gp + batch * t * w + off, ldOut: w,
-                                       dq: dbase + off, dk: dbase + w + off, dv: dbase + 2 * w + off, ldGrad: 3 * w,
-                                       tokens: t, headDim: hd, scale: scale, probs: pp + job * t * t, scratch: scratch)
+                for job in jobs {
+                    let batch = job / heads, off = (job % heads) * hd
+                    let base = src + batch * t * 3 * w, dbase = dp + batch * t * 3 * w
+                    Attention.headBackward(q: base + off, k: base + w + off, v: base + 2 * w + off, ldIn: 3 * w,
+                                           dOut: gp + batch * t * w + off, ldOut: w,
+                                           dq: dbase + off, dk: dbase + w + off, dv: dbase + 2 * w + off,
+                                           ldGrad: 3 * w, tokens: t, headDim: hd, scale: scale,
+                                           probs: pp + job * t * t, scratch: scratch)
+                }
             }
             return dqkv
         }

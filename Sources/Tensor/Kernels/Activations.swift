@@ -13,7 +13,7 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
     /// act(x + bias) in place over `rows` rows of `width`: the MLP's c_fc bias added in the activation's pass (the
     /// row is still in L1 for the activation) instead of a separate broadcast copy before the GEMM.
     public func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>) {
-        Parallel.ranges(rows, minimumPerWorker: max(1, (1 << 14) / max(width, 1))) { part in
+        Parallel.rows(rows, width: width) { part in
             for r in part {
                 let row = x + r * width
                 for j in 0..<width { row[j] += bias[j] }

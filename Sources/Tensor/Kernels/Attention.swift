@@ -21,12 +21,7 @@ public enum Attention {
             return
         }
         withUnsafeTemporaryAllocation(of: Float.self, capacity: rows) { inverseSums in
-            for r in 0..<rows {
-                let row = scores + r * t
-                let valid = causal ? min(r + 1, t) : t
-                inverseSums[r] = 1 / Softmax.exponentiate(row, count: valid)
-                if valid < t { (row + valid).update(repeating: 0, count: t - valid) }
-            }
+            Softmax.exponentiateRows(scores, rows: rows, width: t, causal: causal) { r, sum in inverseSums[r] = 1 / sum }
             BLAS.gemm(m: rows, n: headDim, k: t, a: scores, lda: t, b: v, ldb: ldIn, c: out, ldc: ldOut)
             for r in 0..<rows {
                 let row = out + r * ldOut, inv = inverseSums[r]

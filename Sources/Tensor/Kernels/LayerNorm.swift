@@ -8,7 +8,7 @@ public enum LayerNorm {
         y: UnsafeMutablePointer<Float>, rows: Int, width: Int, eps: Float = 1e-5,
         mean: UnsafeMutablePointer<Float>? = nil, rstd: UnsafeMutablePointer<Float>? = nil
     ) {
-        Parallel.ranges(rows, minimumPerWorker: max(1, (1 << 14) / max(width, 1))) { part in
+        Parallel.rows(rows, width: width) { part in
             for r in part {
                 let xr = x + r * width, yr = y + r * width
                 let m = sum(xr, width) { $0 } / Float(width)

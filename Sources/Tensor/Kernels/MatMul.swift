@@ -10,7 +10,7 @@ extension Tensor {
         if let bias {
             precondition(bias.count == n, "linear: bias \(bias.shape), expected [\(n)]")
             let b = bias.data
-            Parallel.ranges(m, minimumPerWorker: max(1, (1 << 14) / max(n, 1))) { rows in
+            Parallel.rows(m, width: n) { rows in
                 for r in rows { (c + r * n).update(from: b, count: n) }
             }
         }
@@ -28,7 +28,7 @@ extension Tensor {
         precondition(residual.count == m * n, "linear: residual \(residual.shape) for output [\(m), \(n)]")
         let out = Tensor(uninitialized: residual.shape)
         let c = out.mutableData, b = bias.data, res = residual.data
-        Parallel.ranges(m, minimumPerWorker: max(1, (1 << 14) / max(n, 1))) { rows in
+        Parallel.rows(m, width: n) { rows in
             for r in rows { for j in 0..<n { c[r * n + j] = res[r * n + j] + b[j] } }
         }
         BLAS.gemmSplittingRows(transB: true, m: m, n: n, k: k, a: data, b: weight.data, beta: 1, c: c)

@@ -1,21 +1,26 @@
 /// Numerically stable softmax over rows.
 public enum Softmax {
-    /// In place over `rows` rows of `width`; with `validWidth(r)` only the first entries of a row take part and
-    /// the rest become 0 (a causal mask: row r sees columns 0...r).
+    /// In place over `rows` rows of `width`; with `causal` only the first r+1 entries of row r take part and
+    /// the rest become 0.
     public static func rows(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, causal: Bool = false) {
-        for r in 0..<rows {
-            let p = x + r * width
-            let valid = causal ? min(r + 1, width) : width
-            row(p, count: valid)
-            if valid < width { (p + valid).update(repeating: 0, count: width - valid) }
+        exponentiateRows(x, rows: rows, width: width, causal: causal) { r, sum in
+            let p = x + r * width, inv = 1 / sum
+            for j in 0..<width { p[j] *= inv }
         }
     }
 
-    /// Softmax of one row in place.
+    /// exp(x - row max) of each row in place, left unnormalised, masked entries 0 (as `rows`); hands each row's
+    /// sum to `rowSum(r, sum)`.
     @inline(__always)
-    public static func row(_ p: UnsafeMutablePointer<Float>, count n: Int) {
-        let inv = 1 / exponentiate(p, count: n)
-        for j in 0..<n { p[j] *= inv }
+    public static func exponentiateRows(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, causal: Bool,
+                                        _ rowSum: (Int, Float) -> Void) {
+        for r in 0..<rows {
+            let p = x + r * width
+            let valid = causal ? min(r + 1, width) : width
+            let sum = exponentiate(p, count: valid)
+            if valid < width { (p + valid).update(repeating: 0, count: width - valid) }
+            rowSum(r, sum)
+        }
     }
 
     /// exp(x - max x) of one row in place, left unnormalised; returns the row's sum. Attention divides its output
