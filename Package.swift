@@ -12,7 +12,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "clipad", targets: ["clipad"]),
-        .library(name: "ClipADKit", targets: ["Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP", "PromptAD", "WinCLIP", "Evaluation"]),
+        .library(name: "ClipADKit", targets: ["Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP", "PromptAD", "WinCLIP", "Evaluation", "Detection"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,9 +37,13 @@ let package = Package(
         .target(name: "PromptAD", dependencies: ["Tensor", "Checkpoint", "CLIP"], swiftSettings: fast),
         .target(name: "WinCLIP", dependencies: ["Tensor", "CLIP"], swiftSettings: fast),
 
-        // MARK: - Command-line tool (thin: parsing and printing only)
+        // MARK: - The runnable-detector layer: one protocol, one spec, the factory (CLI, server and tests use it)
+        .target(name: "Detection", dependencies: ["Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP", "PromptAD", "WinCLIP", "Evaluation"],
+                resources: [.copy("Resources/method-defaults.json")], swiftSettings: fast),
+
+        // MARK: - Command-line tool (thin: parsing, progress and printing only)
         .executableTarget(name: "clipad", dependencies: [
-            "Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP", "PromptAD", "WinCLIP", "Evaluation",
+            "Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP", "PromptAD", "WinCLIP", "Evaluation", "Detection",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
 

@@ -16,6 +16,8 @@ public final class AnomalyCLIPDetector: @unchecked Sendable {
         public var layerMaps: [Int: Tensor]
         /// Sum over layers before smoothing, [B, S, S].
         public var rawMaps: Tensor
+        /// Sum over layers on the patch grid, before upsampling, [B, g, g].
+        public var gridMaps: Tensor
         /// After the Gaussian filter, [B, S, S].
         public var maps: Tensor
     }
@@ -60,7 +62,7 @@ public final class AnomalyCLIPDetector: @unchecked Sendable {
         for layer in configuration.featureLayers {
             let tokens = vision.projectTokens(out.valueValueTokens[layer] ?? out.originalTokens[layer]!)   // [B, T, E]
             let b = tokens.shape[0], t = tokens.shape[1], e = tokens.shape[2]
-            patches[layer] = Tensor.concatenate((0..<b).map { tokens[$0].slice(rows: 1..<t) }).l2Normalized().reshaped([b, t - 1, e])
+            patches[layer] = tokens.droppingClassToken().reshaped([b * (t - 1), e]).l2Normalized().reshaped([b, t - 1, e])
         }
         return ImageFeatures(global: vision.projectClassTokenWithoutLayerNorm(out.finalOriginal).l2Normalized(), patches: patches)
     }
@@ -77,32 +79,39 @@ public final class AnomalyCLIPDetector: @unchecked Sendable {
         let scores = (0..<b).map { globalProbs[flat: $0 * 2 + 1] }
         var layerMaps: [Int: Tensor] = [:]
         var raw = Tensor(zeros: [b, h, w])
+        let n = features.patches[configuration.featureLayers[0]]!.shape[1], g = Int(Double(n).squareRoot())
+        var grid = Tensor(zeros: [b, g, g])
         for layer in configuration.featureLayers {
-            let map = anomalyMap(patchFeatures: features.patches[layer]!, height: h, width: w)
+            let (map, gridMap) = anomalyMap(patchFeatures: features.patches[layer]!, height: h, width: w)
             layerMaps[layer] = map
             raw.add(map)
+            grid.add(gridMap)
         }
         let smoothed = GaussianFilter(sigma: configuration.sigma).apply(raw)
-        return Result(imageScores: scores, layerMaps: layerMaps, rawMaps: raw, maps: smoothed)
+        return Result(imageScores: scores, layerMaps: layerMaps, rawMaps: raw, gridMaps: grid, maps: smoothed)
     }
 
     /// softmax over {normal, abnormal} of (features · textᵀ) / temperature, per row: [N, E] -> [N, 2].
-    func twoClassSoftmax(_ features: Tensor) -> Tensor {
-        (features.matmul(textFeatures.transposed()) * (1 / configuration.temperature)).softmax()
-    }
+    func twoClassSoftmax(_ features: Tensor) -> Tensor { scorer.probabilities(features) }
 
-    /// Normalised patch features [B, g*g, E] -> [B, H, W] map (p_abnormal + 1 - p_normal) / 2.
-    func anomalyMap(patchFeatures: Tensor, height h: Int, width w: Int) -> Tensor {
+    /// The text features with the official temperature.
+    public var scorer: TwoClassScorer { TwoClassScorer(textFeatures: textFeatures, scale: 1 / configuration.temperature) }
+
+    /// Normalised patch features [B, g*g, E] -> the [B, H, W] map (p_abnormal + 1 - p_normal) / 2 of the
+    /// bilinearly upsampled probabilities (as the official code orders it), and the same on the grid, [B, g, g].
+    func anomalyMap(patchFeatures: Tensor, height h: Int, width w: Int) -> (map: Tensor, grid: Tensor) {
         let b = patchFeatures.shape[0], n = patchFeatures.shape[1], e = patchFeatures.shape[2]
         let grid = Int(Double(n).squareRoot())
-        let out = Tensor(uninitialized: [b, h, w])
+        let out = Tensor(uninitialized: [b, h, w]), onGrid = Tensor(uninitialized: [b, grid, grid])
         for i in 0..<b {
             let probs = twoClassSoftmax(patchFeatures[i].reshaped([n, e]))   // [g*g, 2]
             let planar = probs.transposed().reshaped([2, grid, grid])
             let up = Interpolation.resize(planar, height: h, width: w, mode: .bilinear)
             let normal = up.data, abnormal = up.data + h * w, dst = out.mutableData + i * h * w
             for p in 0..<(h * w) { dst[p] = (abnormal[p] + 1 - normal[p]) / 2 }
+            let gridDst = onGrid.mutableData + i * n
+            for p in 0..<n { gridDst[p] = (planar.data[n + p] + 1 - planar.data[p]) / 2 }
         }
-        return out
+        return (out, onGrid)
     }
 }

@@ -119,11 +119,7 @@ public final class AnomalyCLIPTrainer {
             for step in 0..<steps {
                 let indices = order[(step * options.batchSize)..<min((step + 1) * options.batchSize, order.count)]
                 let batch = try makeBatch(indices.map { usable[$0] })
-                let tape = Tape()
-                let variables = PromptTextEncoder.Variables(PromptParameters(namedTensors: parameters), tape: tape)
-                let terms = GlocalLoss()(textFeatures: encoder.textFeatures(variables), batch: batch)
-                adam.step(&parameters, gradients: try tape.backward(terms.total).named(variables.named))
-                let loss = terms.total.value[flat: 0]
+                let loss = try Self.step(&parameters, batch: batch, encoder: encoder, optimiser: &adam)
                 lossSum += loss
                 progress(.step(epoch: epoch + 1, step: step + 1, steps: steps, loss: loss))
             }
@@ -140,6 +136,17 @@ public final class AnomalyCLIPTrainer {
     }
 
     /// Stacks cached entries into one loss batch.
+    /// One training step: the text tower forward and backward for the two prompts, the glocal loss on a batch of
+    /// cached image features, one Adam update of `parameters`. Returns the loss before the update.
+    public static func step(_ parameters: inout [String: Tensor], batch: GlocalLoss.Batch, encoder: PromptTextEncoder,
+                            optimiser adam: inout Adam) throws -> Float {
+        let tape = Tape()
+        let variables = PromptTextEncoder.Variables(PromptParameters(namedTensors: parameters), tape: tape)
+        let terms = GlocalLoss()(textFeatures: encoder.textFeatures(variables), batch: batch)
+        adam.step(&parameters, gradients: try tape.backward(terms.total).named(variables.named))
+        return terms.total.value[flat: 0]
+    }
+
     func makeBatch(_ examples: [Example]) throws -> GlocalLoss.Batch {
         let entries = try examples.map { e -> FeatureCache.Entry in
             guard let entry = try cache.load(imagePath: e.imagePath) else {

@@ -52,12 +52,12 @@ public struct PromptADDetector: @unchecked Sendable {
         var scores: [Float] = []
         let gaussian = GaussianFilter(sigma: fitted.configuration.sigma)
         for i in 0..<n {
-            let fused = Tensor(shape: [1, grid, grid]) { j in Self.halfHarmonic(textual[flat: i * p + j], visual[flat: i * p + j]) }
+            let fused = Tensor(shape: [1, grid, grid]) { j in HarmonicFusion.halfHarmonic(textual[flat: i * p + j], visual[flat: i * p + j]) }
             let smoothed = gaussian.apply(Interpolation.resize(fused, height: s, width: s, mode: .bilinear))
             (maps.mutableData + i * s * s).update(from: smoothed.data, count: s * s)
             let visualUp = Interpolation.resize(visual.slice(rows: (i * p)..<((i + 1) * p)).reshaped([1, grid, grid]),
                                                 height: s, width: s, mode: .bilinear)
-            scores.append(Self.halfHarmonic(visualUp.scalars.max() ?? 0, global[flat: i]))
+            scores.append(HarmonicFusion.halfHarmonic(visualUp.scalars.max() ?? 0, global[flat: i]))
         }
         return Result(imageScores: scores, maps: maps, textualMaps: textual.reshaped([n, grid, grid]),
                       visualMaps: visual.reshaped([n, grid, grid]), textualScores: global.scalars)
@@ -65,9 +65,7 @@ public struct PromptADDetector: @unchecked Sendable {
 
     /// softmax(t · x · galleryᵀ)[:, 1] for normalised rows x [R, E] -> [R].
     func anomalyProbability(_ x: Tensor, gallery: Tensor) -> Tensor {
-        let probs = (x.matmul(gallery.transposed()) * fitted.scoreScale).softmax()
-        let r = x.shape[0]
-        return Tensor(shape: [r]) { probs[flat: 2 * $0 + 1] }
+        TwoClassScorer(textFeatures: gallery, scale: fitted.scoreScale).abnormalProbability(x)
     }
 
     /// Mean over memory layers of the nearest-neighbour distance (1 − cos)/2 to that layer's bank, [N·P].
@@ -75,14 +73,9 @@ public struct PromptADDetector: @unchecked Sendable {
         var total: Tensor? = nil
         for (layer, bank) in fitted.memoryBanks.enumerated() {
             let m = f.memory[layer], w = m.shape[2]
-            let d = m.reshaped([m.count / w, w]).minCosineDistance(to: bank)
+            let d = CosineMemoryBank(rows: bank, normalised: true).distances(m.reshaped([m.count / w, w]))
             if total == nil { total = d } else { total!.add(d) }
         }
         return total! * (1 / Float(fitted.memoryBanks.count))
-    }
-
-    /// 1 / (1/a + 1/b), 0 when either is 0.
-    @inline(__always) static func halfHarmonic(_ a: Float, _ b: Float) -> Float {
-        a == 0 || b == 0 ? 0 : 1 / (1 / a + 1 / b)
     }
 }

@@ -27,16 +27,10 @@ public struct PromptADImageFeatures: @unchecked Sendable {
                                          postAttentionLayers: official ? Set(c.memoryLayers.map { $0 + 1 }) : [],
                                          finalClassTokenOnly: !lastBlockFeedsMemory)
         let memory = c.memoryLayers.map { l in
-            patchTokens(official ? out.postAttentionTokens[l + 1]! : out.originalTokens[l]!).l2NormalizedRows()
+            (official ? out.postAttentionTokens[l + 1]! : out.originalTokens[l]!).droppingClassToken().l2NormalizedRows()
         }
-        let tokens = vision.projectTokens(patchTokens(out.valueValueTokens[layers]!)).l2NormalizedRows()
+        let tokens = vision.projectTokens(out.valueValueTokens[layers]!.droppingClassToken()).l2NormalizedRows()
         return PromptADImageFeatures(global: vision.pool(out.finalOriginal).l2Normalized(), tokens: tokens, memory: memory)
-    }
-
-    /// [N, T, W] -> [N, T-1, W] without the class token.
-    static func patchTokens(_ x: Tensor) -> Tensor {
-        let n = x.shape[0], t = x.shape[1], w = x.shape[2]
-        return Tensor.concatenate((0..<n).map { x[$0].slice(rows: 1..<t) }).reshaped([n, t - 1, w])
     }
 
     /// Concatenates per-image features of several batches along the image axis.

@@ -50,6 +50,7 @@ public enum BLAS {
     }
 
     /// Runs `body` with OpenBLAS limited to one thread (inside our own parallel loops), then restores it.
+    /// The setting is process-wide: callers that may run concurrently enter through `ExecutionContext.run`.
     public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
         let previous = threads
         if previous != 1 { threads = 1 }

@@ -2,8 +2,8 @@ import Dispatch
 
 /// Parallel loops over independent work items.
 public enum Parallel {
-    /// Number of worker threads used by `forEach` (the machine's active cores).
-    public static var workers: Int = max(1, System.activeProcessorCount)
+    /// Number of worker threads used by `forEach`: those of the process's execution context (its active cores).
+    public static var workers: Int { ExecutionContext.shared.workers }
 
     /// Runs `body(i)` for i in 0..<count, split into contiguous chunks across cores.
     /// OpenBLAS is limited to one thread meanwhile, so GEMMs inside `body` do not oversubscribe the cores.

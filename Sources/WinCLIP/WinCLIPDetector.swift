@@ -19,9 +19,9 @@ public struct WinCLIPDetector: @unchecked Sendable {
     public private(set) var reference: ReferenceMemory?
 
     /// Embeddings of the k reference normal images, rows L2-normalised.
-    public struct ReferenceMemory: @unchecked Sendable {
-        public var patches: Tensor
-        public var windows: [Tensor]
+    public struct ReferenceMemory: Sendable {
+        public var patches: CosineMemoryBank
+        public var windows: [CosineMemoryBank]
         public var count: Int
     }
 
@@ -59,7 +59,7 @@ public struct WinCLIPDetector: @unchecked Sendable {
         guard images.shape[0] > 0 else { reference = nil; return }
         try checkSize(images)
         let e = WinCLIPImageEmbeddings.compute(images, vision: model.vision, scales: scales)
-        func rows(_ t: Tensor) -> Tensor { t.reshaped([t.count / t.shape[2], t.shape[2]]).l2Normalized() }
+        func rows(_ t: Tensor) -> CosineMemoryBank { CosineMemoryBank(rows: t.reshaped([t.count / t.shape[2], t.shape[2]])) }
         reference = ReferenceMemory(patches: rows(e.patches), windows: e.windows.map(rows), count: images.shape[0])
     }
 
@@ -85,18 +85,15 @@ public struct WinCLIPDetector: @unchecked Sendable {
         }
         let zeroShot = Tensor(shape: [n, g, g]) { i in
             let b = i / p, q = i % p
-            let terms = [imageScores[b]] + windowMaps.map { $0[b][q] }
-            let inverse = terms.reduce(Float(0)) { $0 + 1 / $1 }
-            let v = Float(terms.count) / inverse
-            return v.isFinite ? v : 0
+            return HarmonicFusion.harmonicMean([imageScores[b]] + windowMaps.map { $0[b][q] })
         }
         var fused = zeroShot, scores = imageScores
         var fewShot: Tensor? = nil
         if let reference {
-            let patchScores = e.patches.reshaped([n * p, e.patches.shape[2]]).l2Normalized().minCosineDistance(to: reference.patches)
+            let patchScores = reference.patches.distances(e.patches.reshaped([n * p, e.patches.shape[2]]).l2Normalized())
             let windowScores = zip(zip(e.windows, reference.windows), scales).map { pair, masks -> [[Float]] in
                 let (windows, memory) = pair
-                let d = windows.reshaped([windows.count / windows.shape[2], windows.shape[2]]).l2Normalized().minCosineDistance(to: memory).scalars
+                let d = memory.distances(windows.reshaped([windows.count / windows.shape[2], windows.shape[2]]).l2Normalized()).scalars
                 return (0..<n).map { masks.harmonicAggregation(Array(d[($0 * masks.windows.count)..<(($0 + 1) * masks.windows.count)])) }
             }
             let few = Tensor(shape: [n, g, g]) { i in
@@ -113,7 +110,7 @@ public struct WinCLIPDetector: @unchecked Sendable {
 
     /// softmax(cos(rows, text) / T)[anomalous] per row of [R, E].
     func classScores(_ embeddings: Tensor) -> [Float] {
-        let probs = (embeddings.l2Normalized().matmul(textEmbeddings.l2Normalized().transposed()) * (1 / Self.temperature)).softmax()
-        return (0..<embeddings.shape[0]).map { probs[flat: 2 * $0 + 1] }
+        TwoClassScorer(textFeatures: textEmbeddings.l2Normalized(), scale: 1 / Self.temperature)
+            .abnormalProbability(embeddings.l2Normalized()).scalars
     }
 }

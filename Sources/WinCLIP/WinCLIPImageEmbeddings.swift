@@ -20,7 +20,7 @@ public struct WinCLIPImageEmbeddings: @unchecked Sendable {
         var x = tokens.layerNorm(gamma: vision.lnPreWeight, beta: vision.lnPreBias)
         for block in vision.blocks { x = block.forward(x, causal: false) }
         let normed = x.layerNorm(gamma: vision.lnPostWeight, beta: vision.lnPostBias)
-        let patches = Tensor.concatenate((0..<n).map { normed[$0].slice(rows: 1..<t) }).reshaped([n, t - 1, w])
+        let patches = normed.droppingClassToken()
         let windows = scales.map { windowEmbeddings(tokens, vision: vision, masks: $0) }
         return WinCLIPImageEmbeddings(image: vision.pool(x), windows: windows, patches: patches)
     }

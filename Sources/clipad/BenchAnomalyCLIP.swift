@@ -1,6 +1,7 @@
 import AnomalyCLIP
 import ArgumentParser
 import CLIP
+import Detection
 import Foundation
 import Tensor
 
@@ -13,16 +14,18 @@ struct BenchAnomalyCLIP: ParsableCommand {
     @Option(help: "Bundled architecture with random weights when no --clip is given.") var arch: String = "ViT-L-14-336"
     @Option(name: .customLong("image-size"), help: "Square input side.") var imageSize: Int = 518
     @Option(help: "Timed repetitions (after one warm-up).") var runs: Int = 3
-    @Option(name: .customLong("train-batch"), help: "Images per training step.") var trainBatch: Int = 8
+    @Option(name: .customLong("batch-size"), help: "Images per training step.") var batchSize: Int = 8
+    @Option(name: .customLong("train-batch"), help: .hidden) var legacyTrainBatch: Int?   // the old spelling, kept for one release
+    var trainBatch: Int { legacyTrainBatch ?? batchSize }
 
     func run() throws {
         let model = clipOptions.clip == nil
             ? try CLIPModel.random(CLIPArchitecture.bundled(arch), seed: 1, activation: clipOptions.activation ?? .quickGELU)
-            : try clipOptions.loadModel()
+            : try clipOptions.loadModel(for: .anomalyclip)
         var config = AnomalyCLIPConfiguration()
         config.imageSize = imageSize
-        config.dpamBlocks = max(1, model.vision.layers - 5)
-        config.featureLayers = [model.vision.layers]
+        config.dpamBlocks = MethodDefaults.shared.dpamBlocks(model: model)
+        config.featureLayers = [model.vision.layers]   // the last layer, whatever the backbone's default
         config.deepPromptDepth = min(config.deepPromptDepth, model.text.layers)
         let prompts = PromptParameters.random(width: model.text.width, configuration: config, seed: 2)
         let detector = try AnomalyCLIPDetector(model: model, prompts: prompts, configuration: config, tokenizer: try CLIPTokenizer.shared())
@@ -51,10 +54,7 @@ struct BenchAnomalyCLIP: ParsableCommand {
         var parameters = prompts.namedTensors
         var adam = Adam(learningRate: 1e-3, beta1: 0.5, beta2: 0.999)
         let step = Benchmark.median(try Benchmark.measure(runs: runs) {
-            let tape = Tape()
-            let variables = PromptTextEncoder.Variables(PromptParameters(namedTensors: parameters), tape: tape)
-            let terms = GlocalLoss()(textFeatures: encoder.textFeatures(variables), batch: batch)
-            adam.step(&parameters, gradients: try tape.backward(terms.total).named(variables.named))
+            _ = try AnomalyCLIPTrainer.step(&parameters, batch: batch, encoder: encoder, optimiser: &adam)
         })
         print(String(format: "anomalyclip training step (batch %d, cached features, %d px masks): median %.3f s/step  peak memory %.0f MiB",
                      trainBatch, imageSize, step, PeakMemory.mebibytes))

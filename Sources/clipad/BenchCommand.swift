@@ -17,7 +17,9 @@ struct BenchEncoder: ParsableCommand {
     @Option(help: "Bundled architecture with random weights when no --clip is given: \(CLIPArchitecture.bundledNames.joined(separator: ", ")).")
     var arch: String = "ViT-B-16"
     @Option(name: .customLong("image-size"), help: "Input side in pixels (default: the model's own).") var imageSize: Int?
-    @Option(help: "Images per forward pass.") var batch: Int = 1
+    @Option(name: .customLong("batch-size"), help: "Images per forward pass.") var batchSize: Int = 1
+    @Option(name: .customLong("batch"), help: .hidden) var legacyBatch: Int?   // the old spelling, kept for one release
+    var batch: Int { legacyBatch ?? batchSize }
     @Option(help: "Timed repetitions (after one warm-up).") var runs: Int = 5
 
     func run() throws {

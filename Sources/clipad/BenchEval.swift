@@ -17,7 +17,9 @@ struct BenchEval: ParsableCommand {
 
     @Option(help: "Dataset root.") var data: String = "../shared/data/magnetic-tile"
     @Option(help: "Layout (see `clipad eval`).") var dataset: String = "magnetic-tile"
-    @Option(help: "Map and input side.") var side: Int = 240
+    @Option(name: .customLong("image-size"), help: "Map and input side.") var imageSize: Int = 240
+    @Option(name: .customLong("side"), help: .hidden) var legacySide: Int?   // the old spelling, kept for one release
+    var side: Int { legacySide ?? imageSize }
     @Option(help: "Patch grid side of the map before upsampling.") var grid: Int = 15
     @Option(help: "Use N test images spread evenly over the sorted list (default: all).") var images: Int?
     @Option(help: "Timed repetitions (after one warm-up).") var runs: Int = 3

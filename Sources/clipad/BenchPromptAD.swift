@@ -12,7 +12,9 @@ struct BenchPromptAD: ParsableCommand {
 
     @OptionGroup var clipOptions: CLIPOptions
     @Option(help: "Bundled architecture with random weights when no --clip is given.") var arch: String = "ViT-B-16-plus-240"
-    @Option(help: "Normal images to fit on.") var shots: Int = 4
+    @Option(name: .customLong("shot-count"), help: "Normal images to fit on.") var shotCount: Int = 4
+    @Option(name: .customLong("shots"), help: .hidden) var legacyShots: Int?   // the old spelling (a count here), kept for one release
+    var shots: Int { legacyShots ?? shotCount }
     @Option(help: "Epochs per task (official 100).") var epochs: Int = 100
     @Option(name: .customLong("map-size"), help: "Map side for predict.") var mapSize: Int = 240
     @Option(help: "Timed predict repetitions (after one warm-up).") var runs: Int = 5
@@ -20,7 +22,7 @@ struct BenchPromptAD: ParsableCommand {
     func run() throws {
         let model = clipOptions.clip == nil
             ? try CLIPModel.random(CLIPArchitecture.bundled(arch), seed: 1, activation: clipOptions.activation ?? .gelu)
-            : try clipOptions.loadModel(otherwise: .gelu)
+            : try clipOptions.loadModel(for: .promptad)
         var config = PromptADConfiguration()
         config.epochs = epochs
         config.imageSize = model.vision.nativeImageSize

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checkpoint
+import Detection
 import Evaluation
 import Foundation
 import ImageIO
@@ -24,13 +25,14 @@ struct CalibrateCommand: ParsableCommand {
 
     func run() throws {
         let images = try ImageInputs.expand(normals)
-        let runner = try methodOptions.makeRunner()
-        let learned = Set(runner.trainingImages.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+        try OutputGuard(inputs: images).check(output)
+        let (detector, _) = try methodOptions.makeDetector(ignoringThresholds: true)
+        let learned = Set(detector.learnedImages.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
         let overlap = images.filter { learned.contains(URL(fileURLWithPath: $0).standardizedFileURL.path) }
         if !overlap.isEmpty {
             printError("warning: \(overlap.count) of the normals are images the method learned from (e.g. \(overlap[0])); their scores are optimistic — use held-out normals")
         }
-        let side = runner.mapSide
+        let side = detector.mapSide
         var imageCalibrator = try Thresholds.Calibrator(maximumCount: images.count, targetFPR: fpr)
         var pixelCalibrator = try Thresholds.Calibrator(maximumCount: images.count * side * side, targetFPR: fpr)
         var progress = ProgressLine(total: images.count, label: "calibrate")
@@ -38,7 +40,7 @@ struct CalibrateCommand: ParsableCommand {
         for path in images {
             defer { progress.advance() }
             do {
-                let p = try runner.predict(try ImageDecoder.decodeRGB(path: path))
+                let p = try detector.predict(try ImageDecoder.decodeRGB(path: path), name: path)
                 imageCalibrator.add([p.score])
                 pixelCalibrator.add(p.map)
             } catch {
@@ -48,13 +50,15 @@ struct CalibrateCommand: ParsableCommand {
         }
         progress.finish("scored \(imageCalibrator.count) normal image(s)\(failures > 0 ? " (\(failures) unreadable, skipped)" : "")")
         let image = try imageCalibrator.result(), pixel = try pixelCalibrator.result()
-        let thresholds = Thresholds(image: image.threshold, pixel: pixel.threshold, targetFPR: fpr, imageFPR: image.fpr,
-                                    pixelFPR: pixel.fpr, normalImages: imageCalibrator.count,
-                                    method: methodOptions.method.rawValue)
-        let stored = try runner.saveModel(with: thresholds, to: output)
+        let thresholds = CalibratedThresholds(
+            thresholds: Thresholds(image: image.threshold, pixel: pixel.threshold, targetFPR: fpr, imageFPR: image.fpr,
+                                   pixelFPR: pixel.fpr, normalImages: imageCalibrator.count, method: methodOptions.method.rawValue),
+            calibratedFor: detector.identity)
+        let stored = try detector.saveModel(with: thresholds, to: output)
         if !stored { try AtomicFileWriter.write(Data((thresholds.json() + "\n").utf8), to: output) }
+        let t = thresholds.thresholds
         print(String(format: "image threshold %.6g (FPR on %d normals %.4f)  pixel threshold %.6g (pixel FPR %.4f); anomalous = score > threshold",
-                     thresholds.image, thresholds.normalImages, thresholds.imageFPR, thresholds.pixel, thresholds.pixelFPR))
+                     t.image, t.normalImages, t.imageFPR, t.pixel, t.pixelFPR))
         print(stored ? "wrote \(output) (the model with its thresholds: pass it to predict as before)"
                      : "wrote \(output) (pass it to predict with --thresholds)")
     }

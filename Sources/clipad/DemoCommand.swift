@@ -2,6 +2,7 @@ import AnomalyCLIP
 import ArgumentParser
 import Checkpoint
 import CLIP
+import Detection
 import Evaluation
 import Foundation
 import ImageIO
@@ -17,25 +18,39 @@ struct DemoCommand: ParsableCommand {
     @OptionGroup var clipOptions: CLIPOptions
     @Option(help: "AnomalyCLIP prompt file for --clip (official .pth or ClipAD .safetensors); random prompts otherwise.")
     var prompts: String?
-    @Option(name: .customLong("image-size"), help: "Square input side.") var imageSize: Int = 224
+    @Option(name: .customLong("image-size"), help: "Square input side (default: per backbone, 224 for the tiny demo model).")
+    var imageSize: Int?
 
     func run() throws {
+        // 0. The detector, built like every other run: a spec -> the Detection factory. Without --clip the demo
+        // writes a tiny random-weight CLIP and random prompts into the output folder and uses those files.
         let random = clipOptions.clip == nil
-        let model = random ? try CLIPModel.random(CLIPArchitecture.bundled("tiny-demo"), seed: 7) : try clipOptions.loadModel()
-        var config = AnomalyCLIPConfiguration()
-        config.imageSize = imageSize
-        config.dpamBlocks = max(1, model.vision.layers - (model.vision.layers == 24 ? 5 : 1))
-        config.featureLayers = [model.vision.layers]
-        let promptParameters: PromptParameters
-        if let prompts {
-            promptParameters = try PromptParameters.load(path: prompts).0
-            config.deepPromptDepth = promptParameters.deepPrompts.count + 1
-        } else {
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        var spec = DetectorSpec(method: .anomalyclip)
+        spec.clip = clipOptions.clip
+        spec.activation = clipOptions.activation?.rawValue
+        spec.prompts = prompts
+        spec.imageSize = imageSize
+        if random {
+            let arch = try CLIPArchitecture.bundled("tiny-demo")
+            let clipPath = (output as NSString).appendingPathComponent("tiny-demo-clip.safetensors")
+            try SafetensorsWriter.write(CLIPModel.randomWeights(arch, seed: 7), to: clipPath)
+            spec.clip = clipPath
+            let model = try CLIPModel.load(path: clipPath)
+            var config = AnomalyCLIPConfiguration()
+            config.imageSize = MethodDefaults.shared.imageSize(.anomalyclip, model: model)
+            config.featureLayers = MethodDefaults.shared.featureLayers(model: model)
+            config.dpamBlocks = MethodDefaults.shared.dpamBlocks(model: model)
             config.deepPromptDepth = min(config.deepPromptDepth, model.text.layers)
-            promptParameters = .random(width: model.text.width, configuration: config, seed: 11)
+            let promptsPath = (output as NSString).appendingPathComponent("random-prompts.safetensors")
+            try PromptParameters.random(width: model.text.width, configuration: config, seed: 11)
+                .save(path: promptsPath, configuration: config)
+            spec.prompts = promptsPath
+        } else if prompts == nil {
+            throw ValidationError("--prompts PATH is required with --clip (the learned AnomalyCLIP prompts)")
         }
-        let detector = try AnomalyCLIPDetector(model: model, prompts: promptParameters, configuration: config,
-                                               tokenizer: try CLIPTokenizer.shared())
+        let (detector, _) = try DetectorFactory.make(spec, options: .init(notice: printError))
+        let side = detector.mapSide
 
         // 1. Images: 4 normal parts and 6 with a scratch, stain or hole, plus their masks.
         let generator = SyntheticDefectImages(size: 256)
@@ -44,7 +59,6 @@ struct DemoCommand: ParsableCommand {
         let overlayDir = (output as NSString).appendingPathComponent("overlays")
         for dir in [imageDir, overlayDir] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let writer = try PredictionWriter(directory: output, mapFormat: .npy)
-        let preprocessor = ImagePreprocessor(size: imageSize, resize: .square)
         var scores: [Float] = [], labels: [Bool] = [], pixelSamples: [PixelSample] = []
 
         // 2. Predict each image, write its map, score and a side-by-side overlay.
@@ -54,19 +68,20 @@ struct DemoCommand: ParsableCommand {
             let image = Image(width: sample.size, height: sample.size, channels: 3, pixels: sample.rgb)
             let imagePath = (imageDir as NSString).appendingPathComponent("\(name).png")
             try ImageEncoder.write(image, to: imagePath)
-            let result = detector.detect(preprocessor.tensor(from: image).reshaped([1, 3, imageSize, imageSize]))
-            let map = result.maps[0].scalars
-            try writer.writeMap(map, height: imageSize, width: imageSize, stem: name)
-            writer.record(image: imagePath, score: result.imageScores[0], extra: [("defect", jsonString(defect.rawValue))])
+            let result = try detector.predict(image, name: imagePath)
+            let map = result.map
+            try writer.writeMap(map, height: side, width: side, stem: name)
+            writer.record(image: imagePath, score: result.score, map: "\(name).npy", extra: [("defect", jsonString(defect.rawValue))])
 
             let mask = PillowResize.nearest(Image(width: sample.size, height: sample.size, channels: 1, pixels: sample.mask),
-                                            width: imageSize, height: imageSize)
-            let heat = ColorMap.turbo.colorize(map, width: imageSize, height: imageSize, range: (map.min() ?? 0)...(map.max() ?? 1))
-            let panel = Panel.sideBySide([preprocessor.resized(image), mask.rgb(), ColorMap.blend(preprocessor.resized(image), heat, alpha: 0.5)])
+                                            width: side, height: side)
+            let heat = ColorMap.turbo.colorize(map, width: side, height: side, range: (map.min() ?? 0)...(map.max() ?? 1))
+            let base = detector.overlayBase(image)
+            let panel = Panel.sideBySide([base, mask.rgb(), ColorMap.blend(base, heat, alpha: 0.5)])
             try ImageEncoder.write(panel, to: (overlayDir as NSString).appendingPathComponent("\(name).png"))
-            scores.append(result.imageScores[0])
+            scores.append(result.score)
             labels.append(defect != .none)
-            pixelSamples.append(try PixelSample(width: imageSize, height: imageSize, scores: map, mask: mask.pixels))
+            pixelSamples.append(try PixelSample(width: side, height: side, scores: map, mask: mask.pixels))
         }
         try writer.finish()
 
@@ -74,7 +89,7 @@ struct DemoCommand: ParsableCommand {
         let image = try ImageMetrics.compute(scores: scores, labels: labels)
         let pixel = try PixelMetrics.compute(pixelSamples, proMode: .mvtec)
         print("ClipAD demo: AnomalyCLIP zero-shot pipeline on \(defects.count) synthetic images (\(labels.filter { $0 }.count) defective)")
-        print("  model: \(random ? "tiny random-weight CLIP (tiny-demo, seed 7) with random prompts" : model.source)")
+        print("  model: \(random ? "tiny random-weight CLIP (tiny-demo, seed 7) with random prompts, written to \(output)/" : detector.spec.clip ?? "")")
         print(String(format: "  image AUROC %.3f  AP %.3f | pixel AUROC %.3f  AUPRO %.3f", image.auroc, image.averagePrecision,
                      pixel.auroc, pixel.aupro ?? .nan))
         print("  wrote \(output)/scores.jsonl, \(output)/<name>.npy maps, \(output)/overlays/<name>.png (image | mask | heat map)")

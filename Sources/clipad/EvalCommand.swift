@@ -1,4 +1,5 @@
 import ArgumentParser
+import Detection
 import Evaluation
 import Foundation
 import ImageIO
@@ -13,18 +14,22 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var data: EvaluationDataOptions
 
     func run() throws {
-        let samples = try data.testSamples()
-        let runner = try methodOptions.makeRunner()
+        let (detector, warnings) = try methodOptions.makeDetector()
+        let (samples, heldOut) = try data.testSamples().excluding(detector.learnedImages)
+        if !detector.learnedImages.isEmpty {
+            printError("left \(heldOut) of the detector's \(detector.learnedImages.count) shot(s) out of the test split (never score what was learned from)")
+        }
         var progress = ProgressLine(total: samples.values.reduce(0) { $0 + $1.count }, label: "eval")
         var evaluation = DatasetEvaluation(output: data.output, proMode: data.proMode)
         evaluation.warn = { progress.interrupt($0) }
         evaluation.progress = { progress.advance() }
-        let side = runner.mapSide
-        let settings = runner.settings + [("map_resolution", "\(side)x\(side); masks resized NEAREST to it")] + data.settings
+        let side = detector.mapSide
+        var settings = detector.settings + [("map_resolution", "\(side)x\(side); masks resized NEAREST to it")] + data.settings
+        settings += [("shots_left_out", "\(heldOut)"), ("clipad_version", ClipADVersion.current)] + warnings.map { ("warning", $0) }
         let report = try evaluation.run(samples: samples, method: methodOptions.method.rawValue, settings: settings, predict: { sample in
-            try runner.predict(try ImageDecoder.decodeRGB(path: sample.imagePath))
+            try detector.predict(try ImageDecoder.decodeRGB(path: sample.imagePath), name: sample.imagePath).mapPrediction
         }, overlayImage: { sample, _, _ in
-            runner.overlayBase(try ImageDecoder.decodeRGB(path: sample.imagePath))
+            detector.overlayBase(try ImageDecoder.decodeRGB(path: sample.imagePath))
         })
         progress.finish("evaluated \(report.classes.reduce(0) { $0 + $1.images }) image(s) in \(report.classes.count) class(es)")
         print(report.tableText(), terminator: "")

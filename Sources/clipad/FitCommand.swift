@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLIP
 import Evaluation
+import Detection
 import Foundation
 import ImageIO
 import PromptAD
@@ -52,7 +53,7 @@ struct FitCommand: ParsableCommand {
     }
 
     func run() throws {
-        let model = try clipOptions.loadModel(otherwise: .gelu)
+        let model = try clipOptions.loadModel(for: .promptad)
         var config = PromptADConfiguration()
         config.epochs = epochs
         config.seed = seed
@@ -98,8 +99,8 @@ struct FitCommand: ParsableCommand {
         printError("class '\(className)': \(fitter.states.count) anomaly states; \(epochs) epoch(s) per task (classification, segmentation)")
         var bar: ProgressLine? = nil
         var firstLoss: Float = 0
-        let fitted = try fitter.fit(shotFeatures: features, shots: chosen,
-                                    clipPath: clipOptions.clip ?? "", initial: initial,
+        let fitted = try fitter.fit(shotFeatures: features, shots: chosen.map(ModelFilePaths.recordable),
+                                    clipPath: ModelFilePaths.recordable(clipOptions.clip ?? ""), initial: initial,
                                     validation: validationFeatures) { task, epoch, loss in
             if epoch == 1 { bar = ProgressLine(total: epochs, label: "fit \(task.rawValue)"); firstLoss = loss }
             bar?.advance(note: String(format: "loss %.4f", loss))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Detection
 import Evaluation
 import Foundation
 import ImageIO
@@ -22,13 +23,20 @@ struct MetricsCommand: ParsableCommand {
         let samples = try data.testSamples()
         let set = try PredictionSet(directory: predictions)
         var progress = ProgressLine(total: samples.values.reduce(0) { $0 + $1.count }, label: "metrics")
+        guard samples.values.joined().contains(where: { (try? set.entry(for: $0.imagePath)) != nil }) else {
+            throw ValidationError("none of the dataset's test images has a prediction in \(predictions)/scores.jsonl")
+        }
         var evaluation = DatasetEvaluation(output: data.output, proMode: data.proMode)
+        evaluation.pixelMetrics = set.hasMaps
+        if !set.hasMaps {
+            printError("note: \(predictions) holds no .npy maps (predict --maps png|none): image metrics from the scores only")
+        }
         evaluation.warn = { progress.interrupt($0) }
         evaluation.progress = { progress.advance() }
         let settings = [(key: "predictions", value: predictions), (key: "map_resolution", value: "as stored in each .npy; masks resized NEAREST to it")]
-            + data.settings
+            + data.settings + [(key: "clipad_version", value: ClipADVersion.current)]
         let report = try evaluation.run(samples: samples, method: "predictions", settings: settings, predict: { sample in
-            try set.prediction(for: sample.imagePath)
+            set.hasMaps ? try set.prediction(for: sample.imagePath) : try set.scoreOnly(for: sample.imagePath)
         }, overlayImage: { sample, width, height in
             PillowResize.resize(try ImageDecoder.decodeRGB(path: sample.imagePath), width: width, height: height)
         })

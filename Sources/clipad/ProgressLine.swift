@@ -1,12 +1,15 @@
 import Foundation
 
-/// A one-line progress display on standard error (count, items/s, ETA), redrawn in place on a terminal.
+/// Progress on standard error: on a terminal a one-line bar (count, items/s, ETA) redrawn in place; otherwise
+/// (logs, CI) a plain line every `plainInterval` seconds, so a long run is never silent.
 struct ProgressLine {
     let total: Int
     let label: String
     private var done = 0
     private let start = Date()
+    private var lastPlain = Date()
     private let isTerminal = isatty(STDERR_FILENO) == 1
+    static let plainInterval: TimeInterval = 5
 
     init(total: Int, label: String) {
         self.total = total
@@ -15,13 +18,17 @@ struct ProgressLine {
 
     mutating func advance(note: String = "") {
         done += 1
-        guard isTerminal else { return }
         let elapsed = Date().timeIntervalSince(start)
         let rate = Double(done) / max(elapsed, 1e-9)
         let eta = Double(total - done) / max(rate, 1e-9)
-        let width = 24, filled = total > 0 ? width * done / total : width
-        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        write(String(format: "\r%@ %@ %d/%d  %.2f/s  ETA %.0fs %@ ", label, bar, done, total, rate, eta, note))
+        if isTerminal {
+            let width = 24, filled = total > 0 ? width * done / total : width
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            write(String(format: "\r%@ %@ %d/%d  %.2f/s  ETA %.0fs %@ ", label, bar, done, total, rate, eta, note))
+        } else if Date().timeIntervalSince(lastPlain) >= Self.plainInterval && done < total {
+            lastPlain = Date()
+            write(String(format: "%@: %d/%d  %.2f/s  ETA %.0fs %@\n", label, done, total, rate, eta, note))
+        }
     }
 
     /// Prints a message on its own line without breaking the bar.

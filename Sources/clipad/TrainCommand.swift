@@ -3,6 +3,7 @@ import ArgumentParser
 import CLIP
 import Checkpoint
 import Evaluation
+import Detection
 import Foundation
 import Tensor
 
@@ -22,9 +23,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Images per step.") var batchSize: Int = 8
     @Option(help: "Adam learning rate.") var lr: Float = 1e-3
     @Option(help: "Random seed (prompt initialisation and shuffling).") var seed: UInt64 = 111
-    @Option(name: .customLong("image-size"), help: "Square input side.") var imageSize: Int = 518
-    @Option(help: "Comma-separated 1-based vision layers for the local loss (default 24, or the last layer).") var layers: String?
-    @Option(name: .customLong("dpam-blocks"), help: "Final vision blocks running DPAM (default: layers - 5).") var dpamBlocks: Int?
+    @Option(name: .customLong("image-size"), help: "Square input side (default per backbone: 518 for ViT-L/14).") var imageSize: Int?
+    @Option(help: "Comma-separated 1-based vision layers for the local loss (default per backbone: 24 for ViT-L/14).") var layers: String?
+    @Option(name: .customLong("dpam-blocks"), help: "Final vision blocks running DPAM (default per backbone: 19 for ViT-L/14).") var dpamBlocks: Int?
     @Option(help: "Feature cache folder (default: <output>.cache).") var cache: String?
     @Option(name: .customLong("cache-dtype"), help: "Cached feature storage: f16 or f32.") var cacheDType: String = "f16"
     @Flag(help: "Continue from the checkpoint at --output if it exists.") var resume = false
@@ -38,12 +39,14 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let model = try clipOptions.loadModel()
+        let model = try clipOptions.loadModel(for: .anomalyclip)
         var config = AnomalyCLIPConfiguration()
-        config.imageSize = imageSize
-        config.dpamBlocks = dpamBlocks ?? max(1, model.vision.layers - 5)
-        config.featureLayers = layers.map { $0.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
-            ?? [min(24, model.vision.layers)]
+        config.imageSize = imageSize ?? MethodDefaults.shared.imageSize(.anomalyclip, model: model)
+        config.dpamBlocks = dpamBlocks ?? MethodDefaults.shared.dpamBlocks(model: model)
+        config.featureLayers = try layers.map {
+            guard let parsed = MethodOptions.parseLayers($0) else { throw ValidationError("--layers must be comma-separated positive integers, got '\($0)'") }
+            return parsed
+        } ?? MethodDefaults.shared.featureLayers(model: model)
         config.deepPromptDepth = min(config.deepPromptDepth, model.text.layers)
         let reader = try DatasetLayout(name: dataset).reader(root: data)
         let wanted = classes.map { Set($0.split(separator: ",").map(String.init)) }

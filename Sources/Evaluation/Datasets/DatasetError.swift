@@ -9,6 +9,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case badList(path: String, line: Int, reason: String)
     case unreadableDirectory(String)
     case badMask(path: String, reason: String)
+    case noImages(path: String)
 
     public var description: String {
         switch self {
@@ -31,6 +32,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
             return "\(path): cannot list directory"
         case let .badMask(path, reason):
             return "\(path): \(reason)"
+        case let .noImages(path):
+            return "\(path): no images in this folder (png, jpg, jpeg, bmp, tif, tiff; ground-truth masks are not images to score)"
         }
     }
 }

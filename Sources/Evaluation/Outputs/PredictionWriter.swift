@@ -3,6 +3,7 @@ import Foundation
 
 /// Writes what `clipad predict` produces into an output folder: `scores.jsonl` (one line per image) and one map
 /// file per image named after the image's stem (`<stem>.npy`), disambiguated with the parent folder on a clash.
+/// No file is ever written over one of the run's inputs (`inputs`), and each line names its map file (`map`).
 public final class PredictionWriter {
     public enum MapFormat: String, CaseIterable, Sendable { case npy, png, none }
 
@@ -10,12 +11,24 @@ public final class PredictionWriter {
     public let mapFormat: MapFormat
     private var lines: [String] = []
     private var usedNames = Set<String>()
+    private let guardInputs: OutputGuard
 
-    public init(directory: String, mapFormat: MapFormat) throws {
+    public init(directory: String, mapFormat: MapFormat, inputs: [String] = []) throws {
         self.directory = directory
         self.mapFormat = mapFormat
+        guardInputs = OutputGuard(inputs: inputs)
+        try guardInputs.check(path(for: "scores.jsonl"))
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
+
+    /// The path of an output file in the folder, refused when it is one of the inputs.
+    public func outputPath(_ name: String) throws -> String {
+        let p = path(for: name)
+        try guardInputs.check(p)
+        return p
+    }
+
+    func path(for name: String) -> String { (directory as NSString).appendingPathComponent(name) }
 
     /// A unique file stem for an image path: its stem, or `<parent>_<stem>` (then a counter) when taken.
     public func uniqueStem(for imagePath: String) -> String {
@@ -30,21 +43,23 @@ public final class PredictionWriter {
         return candidate
     }
 
-    /// Records one image's result line; `extra` holds further JSON fields (already encoded values).
-    public func record(image: String, score: Float, extra: [(String, String)] = []) {
+    /// Records one image's result line; `map` names its map file in the folder; `extra` holds further JSON fields
+    /// (already encoded values).
+    public func record(image: String, score: Float, map: String? = nil, extra: [(String, String)] = []) {
         var fields = ["\"image\": \(jsonString(image))", "\"score\": \(score)"]
+        if let map { fields.append("\"map\": \(jsonString(map))") }
         for (k, v) in extra { fields.append("\(jsonString(k)): \(v)") }
         lines.append("{" + fields.joined(separator: ", ") + "}")
     }
 
     /// Writes a [H, W] map as `<stem>.npy`.
     public func writeMap(_ values: [Float], height: Int, width: Int, stem: String) throws {
-        try NumpyArrayFile.write(values, shape: [height, width], to: (directory as NSString).appendingPathComponent("\(stem).npy"))
+        try NumpyArrayFile.write(values, shape: [height, width], to: try outputPath("\(stem).npy"))
     }
 
     /// Writes `scores.jsonl` atomically.
     public func finish() throws {
         let text = lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
-        try AtomicFileWriter.write(Data(text.utf8), to: (directory as NSString).appendingPathComponent("scores.jsonl"))
+        try AtomicFileWriter.write(Data(text.utf8), to: try outputPath("scores.jsonl"))
     }
 }

@@ -34,6 +34,9 @@ public struct DatasetEvaluation {
     /// Called after each image.
     public var progress: () -> Void = {}
 
+    /// False: image metrics from the scores alone (predictions without maps); pixel metrics are left out with a note.
+    public var pixelMetrics = true
+
     public init(output: String, proMode: PROMode = .mvtec, overlaysPerKind: Int = 3) {
         self.output = output
         self.proMode = proMode
@@ -56,6 +59,12 @@ public struct DatasetEvaluation {
                 defer { progress() }
                 do {
                     let p = try predict(sample)
+                    guard pixelMetrics else {
+                        scored.append((sample, p.score))
+                        writer.record(image: sample.imagePath, score: p.score,
+                                      extra: [("class", jsonString(name)), ("label", sample.label ? "1" : "0")])
+                        continue
+                    }
                     var mask = try sample.loadMask(decode: Self.decodeMask)
                     if let m = mask, let size = p.imageSize, (m.width, m.height) != size {
                         if !warnedResize {
@@ -80,8 +89,9 @@ public struct DatasetEvaluation {
             var result = Self.metrics(name: name, scores: scored.map(\.score), labels: scored.map(\.sample.label),
                                       pixels: pixels, proMode: proMode)
             result.skipped = skipped
-            result.overlays = try overlays(name: name, scored: scored, pixels: pixels, threshold: result.pixelThreshold,
-                                           overlayImage: overlayImage)
+            if !pixelMetrics { result.notes.append("pixel metrics not computed: the predictions hold no maps (predict --maps npy writes them)") }
+            if pixelMetrics { result.overlays = try overlays(name: name, scored: scored, pixels: pixels, threshold: result.pixelThreshold,
+                                           overlayImage: overlayImage) }
             results.append(result)
         }
         try writer.finish()

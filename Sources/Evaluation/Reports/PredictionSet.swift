@@ -44,13 +44,25 @@ public struct PredictionSet {
                   let image = object["image"] as? String, let score = (object["score"] as? NSNumber)?.floatValue else {
                 throw LookupError.badLine(path: path, line: n + 1, reason: "expected {\"image\": ..., \"score\": ...}")
             }
+            // Lines name their map file (`map`); older ones did not, and the name is re-derived as it was assigned.
             let stem = stems.uniqueStem(for: image)
+            let mapName = (object["map"] as? String) ?? stem + ".npy"
             let index = entries.count
-            entries.append(Entry(image: image, score: score, mapFile: FileTree.join(directory, stem + ".npy")))
+            entries.append(Entry(image: image, score: score, mapFile: FileTree.join(directory, mapName)))
             byPath[image] = index
             byPath[Self.normalized(image)] = index
             byStem[FileTree.stem(image), default: []].append(index)
         }
+    }
+
+    /// Whether any prediction has a `.npy` map to compute pixel metrics from (`predict --maps png|none` writes none).
+    public var hasMaps: Bool {
+        entries.contains { $0.mapFile.hasSuffix(".npy") && FileManager.default.fileExists(atPath: $0.mapFile) }
+    }
+
+    /// The prediction for an image with its score only (image metrics), map empty.
+    public func scoreOnly(for imagePath: String) throws -> MapPrediction {
+        MapPrediction(map: [], width: 0, height: 0, score: try entry(for: imagePath).score)
     }
 
     /// The entry for a dataset image: same path, else the only prediction with the same file stem.

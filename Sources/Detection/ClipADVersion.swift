@@ -1,0 +1,4 @@
+/// ClipAD's version, printed by `clipad --version` and recorded in every JSON the tool writes.
+public enum ClipADVersion {
+    public static let current = "0.5.0"
+}

@@ -1,0 +1,177 @@
+import AnomalyCLIP
+import CLIP
+import Evaluation
+import Foundation
+import ImageIO
+import PromptAD
+import Tensor
+import WinCLIP
+
+/// Builds any method's detector from a spec. Each value comes from, in order: the spec (what the user set), what
+/// the model file recorded, `MethodDefaults`. Thresholds come from a thresholds file, else the spec, else the model
+/// file, and must have been calibrated for the detector built (else an error; with `force`, a warning).
+public enum DetectorFactory {
+    public struct Options {
+        /// A thresholds JSON from `clipad calibrate` (overrides stored thresholds).
+        public var thresholdsFile: String?
+        /// Use thresholds calibrated for another detector anyway (each difference becomes a warning).
+        public var force = false
+        /// Leave any thresholds aside (`clipad calibrate` is about to choose new ones).
+        public var ignoreThresholds = false
+        /// One-line notes for the user (activation guesses, references used).
+        public var notice: (String) -> Void = { _ in }
+        public var loader = CLIPLoader.shared
+        public var defaults = MethodDefaults.shared
+
+        public init(thresholdsFile: String? = nil, force: Bool = false, notice: @escaping (String) -> Void = { _ in }) {
+            self.thresholdsFile = thresholdsFile
+            self.force = force
+            self.notice = notice
+        }
+    }
+
+    /// The detector and the warnings the user must see (thresholds used with --force).
+    public static func make(_ request: DetectorSpec, options: Options = Options()) throws -> (detector: any Detector, warnings: [String]) {
+        let detector: any Detector
+        var stored: CalibratedThresholds?
+        switch request.method {
+        case .anomalyclip: (detector, stored) = try makeAnomalyCLIP(request, options)
+        case .promptad: (detector, stored) = try makePromptAD(request, options)
+        case .winclip: detector = try makeWinCLIP(request, options)
+        }
+        try request.checkSettingsApply(resolved: detector.spec)
+        var chosen: (CalibratedThresholds, String)? = nil
+        if options.ignoreThresholds {
+        } else if let file = options.thresholdsFile {
+            chosen = (try CalibratedThresholds.read(jsonFile: file), "the thresholds in \(JSONFile.absolute(file))")
+        } else if let given = request.thresholds {
+            chosen = (given, "the spec's thresholds")
+        } else if let stored {
+            chosen = (stored, "the thresholds stored in \(JSONFile.absolute(detector.spec.model ?? detector.spec.prompts ?? ""))")
+        }
+        var warnings: [String] = []
+        if let (thresholds, what) = chosen {
+            warnings = try thresholds.check(against: detector.identity, what: what, force: options.force)
+            setThresholds(thresholds, on: detector)
+        }
+        return (detector, warnings)
+    }
+
+    static func setThresholds(_ t: CalibratedThresholds, on detector: any Detector) {
+        switch detector {
+        case let d as AnomalyCLIPDetection: d.thresholds = t; d.spec.thresholds = t
+        case let d as PromptADDetection: d.thresholds = t; d.spec.thresholds = t
+        case let d as WinCLIPDetection: d.thresholds = t; d.spec.thresholds = t
+        default: break
+        }
+    }
+
+    static func require<T>(_ value: T?, _ setting: DetectorSpec.Setting, _ method: DetectionMethod, _ why: String) throws -> T {
+        guard let value else { throw DetectionError.missingSetting(setting: setting.rawValue, method: method.rawValue, why: why) }
+        return value
+    }
+
+    static func activation(_ name: String?, setting: String) throws -> Activation? {
+        guard let name else { return nil }
+        guard let a = Activation(rawValue: name) else {
+            throw DetectionError.badSetting(setting: setting, reason: "unknown activation '\(name)' (quick-gelu | gelu)")
+        }
+        return a
+    }
+
+    // MARK: - AnomalyCLIP
+
+    static func makeAnomalyCLIP(_ request: DetectorSpec, _ options: Options) throws -> (AnomalyCLIPDetection, CalibratedThresholds?) {
+        let promptsPath = try require(request.prompts, .prompts, .anomalyclip, "the learned prompts: the official .pth or a ClipAD prompt file")
+        let (prompts, metadata) = try PromptParameters.load(path: promptsPath)
+        let recorded = metadata["detector_spec"].flatMap { try? JSONDecoder().decode(DetectorSpec.self, from: Data($0.utf8)) }
+        let clipPath: String
+        if let given = request.clip { clipPath = given } else if let typed = recorded?.clip {
+            clipPath = try ModelFilePaths.resolve(typed, besideModel: promptsPath, what: "the CLIP checkpoint")
+        } else {
+            throw DetectionError.missingSetting(setting: "clip", method: "anomalyclip", why: "the prompts do not record a checkpoint")
+        }
+        let (model, fingerprint) = try options.loader.load(
+            path: clipPath, requested: try activation(request.activation, setting: "activation"),
+            recorded: metadata["activation"].flatMap(Activation.init(rawValue:)),
+            fallback: options.defaults.activation(.anomalyclip), notice: options.notice)
+        var config = AnomalyCLIPConfiguration.fromMetadata(metadata) ?? {
+            var c = AnomalyCLIPConfiguration()
+            c.imageSize = options.defaults.imageSize(.anomalyclip, model: model)
+            c.featureLayers = options.defaults.featureLayers(model: model)
+            c.dpamBlocks = options.defaults.dpamBlocks(model: model)
+            return c
+        }()
+        if let v = request.imageSize { config.imageSize = v }
+        if let v = request.layers { config.featureLayers = v }
+        if let v = request.dpamBlocks { config.dpamBlocks = v }
+        config.contextLength = prompts.contextLength
+        config.deepPromptDepth = prompts.deepPrompts.count + 1
+        config.deepPromptTokens = prompts.deepPrompts.first?.shape[0] ?? config.deepPromptTokens
+        let detector = try AnomalyCLIPDetector(model: model, prompts: prompts, configuration: config, tokenizer: try CLIPTokenizer.shared())
+        var spec = DetectorSpec(method: .anomalyclip)
+        spec.clip = JSONFile.absolute(clipPath)
+        spec.clipFingerprint = fingerprint
+        spec.activation = model.activation.rawValue
+        spec.imageSize = config.imageSize
+        spec.mapSize = config.imageSize
+        spec.layers = config.featureLayers
+        spec.dpamBlocks = config.dpamBlocks
+        spec.prompts = JSONFile.absolute(promptsPath)
+        return (AnomalyCLIPDetection(detector: detector, prompts: prompts, promptMetadata: metadata, spec: spec),
+                CalibratedThresholds(metadata: metadata))
+    }
+
+    // MARK: - PromptAD
+
+    static func makePromptAD(_ request: DetectorSpec, _ options: Options) throws -> (PromptADDetection, CalibratedThresholds?) {
+        let modelPath = try require(request.model, .model, .promptad, "the model file written by `clipad fit --method promptad`")
+        let (fitted, metadata) = try PromptADModel.load(path: modelPath)
+        let clipPath = try request.clip ?? ModelFilePaths.resolve(fitted.clipPath, besideModel: modelPath, what: "the CLIP checkpoint")
+        let (model, fingerprint) = try options.loader.load(
+            path: clipPath, requested: try activation(request.activation, setting: "activation"),
+            recorded: Activation(rawValue: fitted.activation), fallback: options.defaults.activation(.promptad), notice: options.notice)
+        let detector = try PromptADDetector(model: model, fitted: fitted)
+        let mapSide = request.mapSize ?? fitted.configuration.imageSize
+        guard mapSide >= 1 else { throw DetectionError.badSetting(setting: "map-size", reason: "must be positive, got \(mapSide)") }
+        var spec = DetectorSpec(method: .promptad)
+        spec.clip = JSONFile.absolute(clipPath)
+        spec.clipFingerprint = fingerprint
+        spec.activation = model.activation.rawValue
+        spec.imageSize = fitted.configuration.imageSize
+        spec.mapSize = mapSide
+        spec.className = fitted.className
+        spec.shots = fitted.shots
+        spec.model = JSONFile.absolute(modelPath)
+        return (PromptADDetection(detector: detector, metadata: metadata, spec: spec, mapSide: mapSide, shots: fitted.shots),
+                CalibratedThresholds(metadata: metadata))
+    }
+
+    // MARK: - WinCLIP
+
+    static func makeWinCLIP(_ request: DetectorSpec, _ options: Options) throws -> WinCLIPDetection {
+        let clipPath = try require(request.clip, .clip, .winclip, "WinCLIP's backbone")
+        let (model, fingerprint) = try options.loader.load(
+            path: clipPath, requested: try activation(request.activation, setting: "activation"), recorded: nil,
+            fallback: options.defaults.activation(.winclip), notice: options.notice)
+        let className = request.className ?? options.defaults.className(.winclip)
+        var detector = try WinCLIPDetector(model: model, className: className, tokenizer: try CLIPTokenizer.shared())
+        let shots = try (request.shots ?? []).isEmpty ? [] : ImageInputs.expand(request.shots ?? []).sorted()
+        let preprocessor = ImagePreprocessor(size: model.vision.nativeImageSize, resize: .square)
+        if !shots.isEmpty {
+            // A reference that cannot be read is an error, not a skip: the user chose these images.
+            try detector.setReferences(preprocessor.batch(try shots.map { try ImageDecoder.decodeRGB(path: $0) }))
+            let names = shots.prefix(6).map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
+            options.notice("WinCLIP+: \(shots.count) reference image(s): \(names)\(shots.count > 6 ? ", ..." : "")")
+        }
+        var spec = DetectorSpec(method: .winclip)
+        spec.clip = JSONFile.absolute(clipPath)
+        spec.clipFingerprint = fingerprint
+        spec.activation = model.activation.rawValue
+        spec.imageSize = preprocessor.size
+        spec.mapSize = preprocessor.size
+        spec.className = className
+        spec.shots = shots.map(JSONFile.absolute)
+        return WinCLIPDetection(detector: detector, spec: spec, shots: shots)
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+
+/// Reading and writing the small JSON files ClipAD keeps (specs, thresholds), with errors that name the file.
+enum JSONFile {
+    static func decode<T: Decodable>(_ type: T.Type, from path: String) throws -> T {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DetectionError.unreadableFile(path: absolute(path), reason: "cannot read the file")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw DetectionError.unreadableFile(path: absolute(path), reason: "missing field '\(key.stringValue)'")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw DetectionError.unreadableFile(path: absolute(path), reason: "field '\(field)': \(context.debugDescription)")
+        } catch let DecodingError.dataCorrupted(context) {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw DetectionError.unreadableFile(path: absolute(path), reason: field.isEmpty ? "not valid JSON" : "field '\(field)': \(context.debugDescription)")
+        }
+    }
+
+    static func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+    }
+
+    static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+}

@@ -1,0 +1,39 @@
+import CLIP
+import Tensor
+import WinCLIP
+
+/// WinCLIP behind the `Detector` face: square resize to the backbone's native size, the zero-shot (or, with shots,
+/// few-shot) map upsampled to that size, no smoothing.
+/// Mutated only by `DetectorFactory` before it hands the detector out; immutable afterwards.
+final class WinCLIPDetection: Detector, @unchecked Sendable {
+    let detector: WinCLIPDetector
+    var spec: DetectorSpec
+    let preprocessor: ImagePreprocessor
+    let learnedImages: [String]
+    var thresholds: CalibratedThresholds?
+
+    init(detector: WinCLIPDetector, spec: DetectorSpec, shots: [String]) {
+        self.detector = detector
+        self.spec = spec
+        learnedImages = shots
+        preprocessor = ImagePreprocessor(size: detector.model.vision.nativeImageSize, resize: .square)
+    }
+
+    var mapSide: Int { preprocessor.size }
+    /// Class scores and (1 − cos)/2 distances all lie in [0, 1].
+    var naturalMapRange: ClosedRange<Float> { 0...1 }
+
+    var settings: [(key: String, value: String)] {
+        [("clip", spec.clip ?? ""), ("activation", detector.model.activation.rawValue), ("class_name", spec.className ?? ""),
+         ("shots", "\(learnedImages.count)"), ("image_size", "\(preprocessor.size)"),
+         ("scales", detector.scales.map { "\($0.kernel)" }.joined(separator: ","))]
+    }
+
+    func forward(_ pixels: Tensor) throws -> MethodOutput {
+        let result = try detector.detect(pixels, outputSize: mapSide)
+        return MethodOutput(scores: result.imageScores, gridMaps: result.gridMaps, maps: result.maps)
+    }
+
+    /// WinCLIP has no model file: `clipad calibrate` writes a thresholds JSON instead.
+    func saveModel(with thresholds: CalibratedThresholds, to path: String) throws -> Bool { false }
+}
