@@ -48,21 +48,28 @@ let package = Package(
         ], swiftSettings: fast),
 
         // MARK: - Tests
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"], resources: [.copy("Fixtures")], swiftSettings: fast),
-        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Tensor"],
+        // Parity helpers every test target shares (fail on NaN/Inf and on shape mismatches).
+        .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport", swiftSettings: fast),
+        .testTarget(name: "TensorTests", dependencies: ["TestSupport", "Tensor"], resources: [.copy("Fixtures")], swiftSettings: fast),
+        .testTarget(name: "CheckpointTests", dependencies: ["TestSupport", "Checkpoint", "Tensor"],
                     resources: [.copy("Fixtures")], swiftSettings: fast),
-        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"],
+        .testTarget(name: "ImageIOTests", dependencies: ["TestSupport", "ImageIO"],
                     resources: [.copy("Fixtures")], swiftSettings: fast),
-        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Tensor", "Checkpoint", "ImageIO"],
+        .testTarget(name: "CLIPTests", dependencies: ["TestSupport", "CLIP", "Tensor", "Checkpoint", "ImageIO"],
                     resources: [.copy("Fixtures")], swiftSettings: fast),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensor", "ImageIO"],
+        .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Tensor", "ImageIO"],
                     resources: [.copy("Fixtures")], swiftSettings: fast),
-        .testTarget(name: "AnomalyCLIPTests", dependencies: ["AnomalyCLIP", "CLIP", "Tensor", "Checkpoint", "Evaluation", "ImageIO"],
+        .testTarget(name: "AnomalyCLIPTests", dependencies: ["TestSupport", "AnomalyCLIP", "CLIP", "Tensor", "Checkpoint", "Evaluation", "ImageIO"],
                     resources: [.copy("Fixtures")], swiftSettings: fast),
-        .testTarget(name: "WinCLIPTests", dependencies: ["WinCLIP", "CLIP", "Tensor", "Checkpoint", "ImageIO"],
+        .testTarget(name: "WinCLIPTests", dependencies: ["TestSupport", "WinCLIP", "CLIP", "Tensor", "Checkpoint", "ImageIO"],
                     resources: [.copy("Fixtures")], swiftSettings: fast),
-        .testTarget(name: "PromptADTests", dependencies: ["PromptAD", "CLIP", "Tensor", "Checkpoint", "ImageIO"],
+        .testTarget(name: "PromptADTests", dependencies: ["TestSupport", "PromptAD", "CLIP", "Tensor", "Checkpoint", "ImageIO"],
                     resources: [.copy("Fixtures")], swiftSettings: fast),
+        .testTarget(name: "DetectionTests", dependencies: ["TestSupport", "Detection", "CLIP", "AnomalyCLIP", "PromptAD", "WinCLIP", "Evaluation", "Checkpoint", "ImageIO", "Tensor"],
+                    swiftSettings: fast),
+        // Runs the built `clipad` binary as a user would and compares its output.
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "clipad", "Detection", "CLIP", "AnomalyCLIP", "Checkpoint", "Evaluation", "ImageIO", "Tensor"],
+                    swiftSettings: fast),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -20,9 +20,9 @@ echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(grep -m1 'model name
 "$clipad" bench sgemm
 for round in $(seq "$rounds"); do
   echo "## round $round"
-  "$clipad" bench encoder --arch ViT-B-16 --batch 8 --runs 3
+  "$clipad" bench encoder --arch ViT-B-16 --batch-size 8 --runs 3
   py benchmarks/pytorch/bench_encoder.py --arch ViT-B-16 --batch 8 --runs 3
-  "$clipad" bench encoder --arch ViT-B-16-plus-240 --batch 8 --runs 3
+  "$clipad" bench encoder --arch ViT-B-16-plus-240 --batch-size 8 --runs 3
   py benchmarks/pytorch/bench_encoder.py --arch ViT-B-16-plus-240 --batch 8 --runs 3
   "$clipad" bench encoder --arch ViT-L-14-336 --image-size 518 --runs 3
   py benchmarks/pytorch/bench_encoder.py --arch ViT-L-14-336 --image-size 518 --batch 1 --runs 3

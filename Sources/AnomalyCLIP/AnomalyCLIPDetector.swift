@@ -3,13 +3,13 @@ import Tensor
 
 /// Zero-shot anomaly detection and segmentation with AnomalyCLIP (ICLR 2024), following the official
 /// `test.py`: DPAM vision features, object-agnostic text features, softmax(cos / 0.07) scores and maps.
-public final class AnomalyCLIPDetector: @unchecked Sendable {
+public final class AnomalyCLIPDetector: Sendable {
     public let model: CLIPModel
     public let configuration: AnomalyCLIPConfiguration
     /// L2-normalised [2, E]: normal, abnormal.
     public let textFeatures: Tensor
 
-    public struct Result: @unchecked Sendable {
+    public struct Result: Sendable {
         /// Abnormal probability of the global feature, per image.
         public var imageScores: [Float]
         /// Per selected layer, the upsampled (p_abnormal + 1 - p_normal)/2 map, [B, S, S].
@@ -46,7 +46,7 @@ public final class AnomalyCLIPDetector: @unchecked Sendable {
     public var firstDualBlock: Int { model.vision.layers - configuration.dpamBlocks + 1 }
 
     /// What the frozen vision tower gives the method: everything training and scoring need (cacheable).
-    public struct ImageFeatures: @unchecked Sendable {
+    public struct ImageFeatures: Sendable {
         /// L2-normalised global features [B, E] (original class token · proj, no ln_post).
         public var global: Tensor
         /// Per selected layer, L2-normalised patch features without the class token, [B, g*g, E].

@@ -3,7 +3,7 @@ import Foundation
 import Tensor
 
 /// AnomalyCLIP's learnable prompt parameters: the normal and abnormal context vectors and the deep text prompts.
-public struct PromptParameters: @unchecked Sendable {
+public struct PromptParameters: Sendable {
     /// Normal prompt context `ctx_pos`, [nCtx, D].
     public var normalContext: Tensor
     /// Abnormal prompt context `ctx_neg`, [nCtx, D].

@@ -3,7 +3,7 @@ import Foundation
 import Tensor
 
 /// A CLIP model (vision + text towers) loaded from a real checkpoint or built with random weights.
-public final class CLIPModel: @unchecked Sendable {
+public final class CLIPModel: Sendable {
     public let vision: VisionTransformer
     public let text: TextTransformer
     /// The `logit_scale` parameter (log of the temperature), when the checkpoint has one.

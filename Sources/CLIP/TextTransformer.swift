@@ -2,7 +2,7 @@ import Tensor
 
 /// The CLIP text tower: keys `token_embedding`, `positional_embedding`, `transformer.resblocks.N`,
 /// `ln_final`, `text_projection` at the top level of OpenAI/OpenCLIP checkpoints.
-public struct TextTransformer: @unchecked Sendable {
+public struct TextTransformer: Sendable {
     public let tokenEmbedding: Tensor       // token_embedding.weight [V, W]
     public let positionalEmbedding: Tensor  // positional_embedding [L, W]
     public let blocks: [TransformerBlock]   // transformer.resblocks.N (causal)

@@ -2,7 +2,7 @@ import Tensor
 
 /// Weights of one residual attention block, named as in OpenAI/OpenCLIP checkpoints
 /// (`<prefix>.ln_1`, `.attn.in_proj_weight`, `.attn.out_proj`, `.ln_2`, `.mlp.c_fc`, `.mlp.c_proj`).
-public struct TransformerBlock: @unchecked Sendable {
+public struct TransformerBlock: Sendable {
     public var ln1Weight: Tensor, ln1Bias: Tensor          // ln_1.weight / ln_1.bias
     public var inProjWeight: Tensor, inProjBias: Tensor    // attn.in_proj_weight [3W, W] / attn.in_proj_bias
     public var outProjWeight: Tensor, outProjBias: Tensor  // attn.out_proj.weight [W, W] / .bias

@@ -7,7 +7,7 @@ import Tensor
 /// both paths take q/k/v from ln_1 of the ORIGINAL path; the V-V path adds only its attention output (after the shared
 /// out_proj) to its own residual, with no MLP; the first dual block starts the V-V path from that block's input.
 extension VisionTransformer {
-    public struct DualPathOutput: @unchecked Sendable {
+    public struct DualPathOutput: Sendable {
         /// Outputs of the requested blocks (1-based) on the original path, [B, T, W].
         public var originalTokens: [Int: Tensor]
         /// Outputs of the requested blocks on the V-V path (only blocks that run it), [B, T, W].

@@ -2,7 +2,7 @@ import Foundation
 import Tensor
 
 /// The CLIP vision tower (ViT), keys under `visual.` in OpenAI/OpenCLIP checkpoints.
-public struct VisionTransformer: @unchecked Sendable {
+public struct VisionTransformer: Sendable {
     public let patchEmbedding: Tensor       // conv1.weight [W, 3, p, p] (no bias), flattened to [W, 3*p*p]
     public let classEmbedding: Tensor       // class_embedding [W]
     public let positionalEmbedding: Tensor  // positional_embedding [1 + g*g, W]
@@ -56,7 +56,7 @@ public struct VisionTransformer: @unchecked Sendable {
     // MARK: - Forward
 
     /// What a forward pass returns.
-    public struct Output: @unchecked Sendable {
+    public struct Output: Sendable {
         /// encode_image: ln_post(class token) · proj, unnormalised. [B, E]
         public var embedding: Tensor
         /// Outputs of the requested blocks (1-based), [B, T, W], class token first.

@@ -11,7 +11,7 @@ public enum CheckpointFormat: String, Sendable {
 }
 
 /// A model checkpoint read natively (no Python): tensor entries mapped in place, plus string metadata.
-public struct Checkpoint: @unchecked Sendable {
+public struct Checkpoint: Sendable {
     public let path: String
     public let format: CheckpointFormat
     /// Tensors by dotted name (nested dicts and TorchScript submodules are flattened with ".").

@@ -3,7 +3,7 @@ import Tensor
 
 /// One tensor entry of a checkpoint, not yet converted: dtype, shape and a strided view into a storage
 /// that lives in the memory-mapped file. All bounds were checked when the entry was created.
-public struct CheckpointTensor: @unchecked Sendable {
+public struct CheckpointTensor: Sendable {
     public let name: String
     public let dtype: DType
     public let shape: [Int]

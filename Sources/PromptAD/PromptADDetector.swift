@@ -10,11 +10,11 @@ import Tensor
 ///   false) to the map size, Gaussian (sigma 4);
 /// - image score: 1/(1/max(visual map bilinearly upsampled to the map size, not smoothed) + 1/textual_global).
 /// A zero term (a patch identical to a memory patch) gives 0, as the official float arithmetic does.
-public struct PromptADDetector: @unchecked Sendable {
+public struct PromptADDetector: Sendable {
     public let model: CLIPModel
     public let fitted: PromptADModel
 
-    public struct Result: @unchecked Sendable {
+    public struct Result: Sendable {
         public var imageScores: [Float]
         /// Smoothed segmentation maps [N, S, S].
         public var maps: Tensor

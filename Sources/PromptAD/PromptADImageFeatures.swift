@@ -7,7 +7,7 @@ import Tensor
 /// - tokens: the V-V path (on ALL blocks, CLIP Surgery style) patch tokens -> ln_post -> proj, [N, P, E];
 /// - memory: original-path patch tokens of the memory layers, before ln_post, [N, P, W] each (see
 ///   `PromptADConfiguration.MemoryFeature` for which state exactly).
-public struct PromptADImageFeatures: @unchecked Sendable {
+public struct PromptADImageFeatures: Sendable {
     public var global: Tensor
     public var tokens: Tensor
     public var memory: [Tensor]

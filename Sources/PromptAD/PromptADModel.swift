@@ -5,7 +5,7 @@ import Tensor
 /// A fitted PromptAD model for one product: the two prompt learners (classification and segmentation), their
 /// text galleries, the two visual memory banks, and how it was made. Stored as one safetensors file whose JSON
 /// metadata records the configuration, class, phrases, shots and CLIP checkpoint.
-public struct PromptADModel: @unchecked Sendable {
+public struct PromptADModel: Sendable {
     public var configuration: PromptADConfiguration
     public var className: String
     /// Anomaly states used by the manual prompts ({} = class name).

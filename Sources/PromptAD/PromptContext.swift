@@ -3,7 +3,7 @@ import Tensor
 
 /// The learnable part of one PromptAD prompt learner: `normal_ctx` [n_pro, n_ctx, D] and `abnormal_ctx`
 /// [n_pro_ab, n_ctx_ab, D] (names as in the official `PromptLearner`).
-public struct PromptContext: @unchecked Sendable {
+public struct PromptContext: Sendable {
     public var normal: Tensor
     public var anomaly: Tensor
 

@@ -12,7 +12,7 @@ import Tensor
 ///   `abnormal_ctx[i mod n_pro_ab]`.
 /// Sequences are cut after the longest group member's end-of-text token: the text tower is causal, so the
 /// end-of-text feature never sees the padding and the cut is exact (and several times cheaper than 77 tokens).
-public struct SemanticPrompts: @unchecked Sendable {
+public struct SemanticPrompts: Sendable {
     public let normalPrompts: Int
     public let configuration: PromptADConfiguration
     public let normalIDs: [[Int]], manualIDs: [[Int]], learnedIDs: [[Int]]

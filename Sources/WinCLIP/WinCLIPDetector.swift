@@ -9,7 +9,7 @@ import Tensor
 ///   (patches: the 896-d patch embeddings; windows: harmonic aggregation), ARITHMETIC mean of the three; the map is
 ///   (zero-shot + few-shot)/2 and the image score (image class score + max few-shot)/2;
 /// - the 15x15 map is upsampled bilinearly (align_corners false) to the output size; no smoothing.
-public struct WinCLIPDetector: @unchecked Sendable {
+public struct WinCLIPDetector: Sendable {
     public static let temperature: Float = 0.07
 
     public let model: CLIPModel
@@ -25,7 +25,7 @@ public struct WinCLIPDetector: @unchecked Sendable {
         public var count: Int
     }
 
-    public struct Result: @unchecked Sendable {
+    public struct Result: Sendable {
         public var imageScores: [Float]
         /// Patch-grid maps [N, g, g] (zero-shot, and the fused map when references are set).
         public var gridMaps: Tensor

@@ -7,7 +7,7 @@ import Tensor
 ///   after the positional embedding, before ln_pre — the input of open_clip's `patch_dropout`), ln_post · proj,
 ///   [N, windows, E];
 /// - patches: ln_post(final patch tokens), NOT projected, [N, P, W].
-public struct WinCLIPImageEmbeddings: @unchecked Sendable {
+public struct WinCLIPImageEmbeddings: Sendable {
     public var image: Tensor
     public var windows: [Tensor]
     public var patches: Tensor

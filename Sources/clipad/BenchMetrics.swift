@@ -9,7 +9,9 @@ struct BenchMetrics: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "metrics", abstract: "Pixel AUROC/AP/F1-max + AUPRO over synthetic maps the size of an MVTec class.")
     @Option(help: "Number of maps.") var maps: Int = 200
-    @Option(help: "Map side in pixels.") var side: Int = 518
+    @Option(name: .customLong("map-size"), help: "Map side in pixels.") var mapSize: Int = 518
+    @Option(name: .customLong("side"), help: .hidden) var legacySide: Int?   // the old spelling, kept for one release
+    var side: Int { legacySide ?? mapSize }
     @Option(help: "Timed repetitions.") var runs: Int = 3
 
     func run() throws {

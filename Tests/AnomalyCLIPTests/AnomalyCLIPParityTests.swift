@@ -2,6 +2,7 @@ import Checkpoint
 import CLIP
 import Foundation
 import Tensor
+import TestSupport
 import XCTest
 @testable import AnomalyCLIP
 
@@ -29,14 +30,6 @@ final class AnomalyCLIPParityTests: XCTestCase {
         return (detector, try Checkpoint.load(path: Self.path("reference.safetensors")))
     }
 
-    func assertParity(_ got: Tensor, _ want: Tensor, tolerance: Float = 1e-4, _ what: String, line: UInt = #line) {
-        XCTAssertEqual(got.count, want.count, "\(what): \(got.shape) vs \(want.shape)", line: line)
-        guard got.count == want.count else { return }
-        var diff: Float = 0
-        for i in 0..<got.count { diff = max(diff, abs(got[flat: i] - want[flat: i])) }
-        let err = diff / max(want.maxAbs, 1e-12)
-        XCTAssertLessThanOrEqual(err, tolerance, "\(what): max relative error \(err)", line: line)
-    }
 
     func testOfficialPromptFileLoads() throws {
         let (prompts, _) = try PromptParameters.load(path: Self.path("prompts_official.pth"))

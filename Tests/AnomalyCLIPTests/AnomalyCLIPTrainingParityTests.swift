@@ -2,6 +2,7 @@ import Checkpoint
 import CLIP
 import Foundation
 import Tensor
+import TestSupport
 import XCTest
 @testable import AnomalyCLIP
 
@@ -18,18 +19,14 @@ final class AnomalyCLIPTrainingParityTests: XCTestCase {
         return (encoder, prompts, batch, ref)
     }
 
-    func relativeError(_ got: Tensor, _ want: Tensor) -> Float {
-        var diff: Float = 0
-        for i in 0..<want.count { diff = max(diff, abs(got[flat: i] - want[flat: i])) }
-        return diff / max(want.maxAbs, 1e-12)
-    }
+    func relativeError(_ got: Tensor, _ want: Tensor) throws -> Float { try Parity.maxRelativeError(got, want) }
 
     func testLossTermsAndPromptGradientsMatchOfficialAutograd() throws {
         let (encoder, prompts, batch, ref) = try setUpTraining()
         let tape = Tape()
         let variables = PromptTextEncoder.Variables(prompts, tape: tape)
         let text = encoder.textFeatures(variables)
-        XCTAssertLessThanOrEqual(relativeError(text.value, try ref.tensor("text_features")), 2e-6)
+        XCTAssertLessThanOrEqual(try relativeError(text.value, try ref.tensor("text_features")), 2e-6)
         let terms = GlocalLoss()(textFeatures: text, batch: batch)
         for (name, value) in [("loss_total", terms.total.value[flat: 0]), ("loss_global_ce", terms.globalCrossEntropy),
                               ("loss_focal", terms.focal), ("loss_dice", terms.dice)] {
@@ -42,7 +39,7 @@ final class AnomalyCLIPTrainingParityTests: XCTestCase {
         for (ours, theirs, tolerance) in [("ctx_pos", "grad_ctx_pos", Float(1e-4)), ("ctx_neg", "grad_ctx_neg", 1e-4),
                                           ("deep_prompts.0", "grad_compound_prompts_text_0", 1.0 / 1024),
                                           ("deep_prompts.1", "grad_compound_prompts_text_1", 1.0 / 1024)] {
-            let err = relativeError(try XCTUnwrap(grads[ours]), try ref.tensor(theirs))
+            let err = try relativeError(try XCTUnwrap(grads[ours]), try ref.tensor(theirs))
             XCTAssertLessThanOrEqual(err, tolerance, "\(ours): max relative error \(err)")
         }
     }
@@ -62,7 +59,7 @@ final class AnomalyCLIPTrainingParityTests: XCTestCase {
             let prefix = step == 1 ? "after_step_" : "after_step2_"
             for (ours, theirs) in [("ctx_pos", "ctx_pos"), ("ctx_neg", "ctx_neg"),
                                    ("deep_prompts.0", "compound_prompts_text_0"), ("deep_prompts.1", "compound_prompts_text_1")] {
-                let err = relativeError(parameters[ours]!, try ref.tensor(prefix + theirs))
+                let err = try relativeError(parameters[ours]!, try ref.tensor(prefix + theirs))
                 XCTAssertLessThanOrEqual(err, 1e-4, "step \(step) \(ours): max relative error \(err)")
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Tensor
 
@@ -21,10 +22,7 @@ final class GradientLossReferenceTests: XCTestCase {
 
     func assertClose(_ got: Tensor?, _ want: [Float], _ what: String, tolerance: Float = 1e-5) {
         guard let got else { return XCTFail("\(what): no gradient") }
-        XCTAssertEqual(got.count, want.count, what)
-        var worst: Float = 0
-        for (a, b) in zip(got.scalars, want) { worst = max(worst, abs(a - b) / max(abs(b), 1e-3)) }
-        XCTAssertLessThanOrEqual(worst, tolerance, "\(what): largest relative difference \(worst)")
+        TestSupport.assertClose(got.scalars, want, rel: tolerance, abs: 0, what)
     }
 
     /// Softmax over the class dimension of [B, C, H, W], as AnomalyCLIP's similarity maps.

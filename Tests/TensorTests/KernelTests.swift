@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Tensor
 
@@ -21,15 +22,6 @@ final class KernelTests: XCTestCase {
         return try! JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }()
 
-    func assertClose(_ got: [Float], _ want: [Float], rel: Float = 1e-5, abs: Float = 1e-6, _ what: String) {
-        XCTAssertEqual(got.count, want.count, what)
-        var worst: Float = 0
-        for (g, w) in zip(got, want) {
-            let err = Swift.abs(g - w) / max(Swift.abs(w), 1e-3)
-            if Swift.abs(g - w) > abs { worst = max(worst, err) }
-        }
-        XCTAssertLessThanOrEqual(worst, rel, "\(what): largest relative difference \(worst)")
-    }
 
     func testInterpolationMatchesTorch() {
         for c in Self.fixture.interpolation {
