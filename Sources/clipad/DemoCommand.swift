@@ -77,7 +77,7 @@ struct DemoCommand: ParsableCommand {
                                             width: side, height: side)
             let heat = ColorMap.turbo.colorize(map, width: side, height: side, range: (map.min() ?? 0)...(map.max() ?? 1))
             let base = detector.overlayBase(image)
-            let panel = Panel.sideBySide([base, mask.rgb(), ColorMap.blend(base, heat, alpha: 0.5)])
+            let panel = OverlayPanel.sideBySide([base, mask.rgb(), ColorMap.blend(base, heat, alpha: 0.5)], gap: 4)
             try ImageEncoder.write(panel, to: (overlayDir as NSString).appendingPathComponent("\(name).png"))
             scores.append(result.score)
             labels.append(defect != .none)
@@ -100,24 +100,5 @@ struct DemoCommand: ParsableCommand {
                 clipad demo --clip ViT-L-14-336px.pt --prompts anomalyclip_epoch_15.pth --image-size 518
               """)
         }
-    }
-}
-
-/// Images placed left to right on one canvas (all the same height).
-enum Panel {
-    static func sideBySide(_ images: [Image], gap: Int = 4) -> Image {
-        let h = images.map(\.height).max() ?? 0
-        let w = images.reduce(0) { $0 + $1.width } + gap * max(images.count - 1, 0)
-        var canvas = Image(width: w, height: h, channels: 3, repeating: 255)
-        var x0 = 0
-        for image in images.map({ $0.rgb() }) {
-            for y in 0..<image.height {
-                for x in 0..<image.width {
-                    for c in 0..<3 { canvas.pixels[(y * w + x0 + x) * 3 + c] = image.pixels[(y * image.width + x) * 3 + c] }
-                }
-            }
-            x0 += image.width + gap
-        }
-        return canvas
     }
 }

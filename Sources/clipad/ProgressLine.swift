@@ -1,7 +1,7 @@
 import Foundation
 
 /// Progress on standard error: on a terminal a one-line bar (count, items/s, ETA) redrawn in place; otherwise
-/// (logs, CI) a plain line every `plainInterval` seconds, so a long run is never silent.
+/// (logs, CI) a plain line every `plainInterval` seconds (5, or CLIPAD_PROGRESS_SECONDS), so a long run is never silent.
 struct ProgressLine {
     let total: Int
     let label: String
@@ -9,7 +9,8 @@ struct ProgressLine {
     private let start = Date()
     private var lastPlain = Date()
     private let isTerminal = isatty(STDERR_FILENO) == 1
-    static let plainInterval: TimeInterval = 5
+    static let plainInterval: TimeInterval =
+        ProcessInfo.processInfo.environment["CLIPAD_PROGRESS_SECONDS"].flatMap(TimeInterval.init) ?? 5
 
     init(total: Int, label: String) {
         self.total = total

@@ -95,6 +95,16 @@ final class CLIGuardRailTests: XCTestCase {
         XCTAssertTrue(p.stderr.contains("--layers means nothing for --method promptad"), p.stderr)
     }
 
+    func testProgressLinesWhenNotATerminal() throws {
+        let dir = try imageFolder("progress", count: 3)
+        let r = try CLIRunner.run(winclip(["--output", Self.folder.appendingPathComponent("progress-out").path, dir.path]),
+                                  environment: ["CLIPAD_PROGRESS_SECONDS": "0"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("predict: 1/3"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("predict: 2/3"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("\r"), "no terminal redraws in a log")
+    }
+
     func testVersion() throws {
         let r = try CLIRunner.run(["--version"])
         XCTAssertEqual(r.status, 0)
