@@ -25,14 +25,8 @@ clipad_cpuid_words clipad_cpuid_read(void) {
     uint32_t r[4];
     cpuid_count(0, 0, r);
     uint32_t maxLeaf = r[0];
-    memcpy(w.vendor, &r[1], 4);
-    memcpy(w.vendor + 4, &r[3], 4);
-    memcpy(w.vendor + 8, &r[2], 4);
     cpuid_count(1, 0, r);
     w.leaf1_ecx = r[2];
-    uint32_t baseFamily = (r[0] >> 8) & 0xf, baseModel = (r[0] >> 4) & 0xf;
-    w.family = baseFamily == 0xf ? baseFamily + ((r[0] >> 20) & 0xff) : baseFamily;
-    w.model = (baseFamily == 0x6 || baseFamily == 0xf) ? baseModel + (((r[0] >> 16) & 0xf) << 4) : baseModel;
     if (maxLeaf >= 7) {
         cpuid_count(7, 0, r);
         w.leaf7_ebx = r[1];

@@ -17,9 +17,6 @@ typedef struct {
     uint32_t leaf7_1_eax;     ///< cpuid(7, 1).eax: AVX-512 BF16
     uint32_t ext1_ecx;        ///< cpuid(0x80000001).ecx: LZCNT
     uint64_t xcr0;            ///< xgetbv(0) when OSXSAVE is set: which register states the OS saves
-    uint32_t family;          ///< display family (base + extended)
-    uint32_t model;           ///< display model (base + extended << 4)
-    char vendor[13];          ///< "GenuineIntel", "AuthenticAMD", ...
 } clipad_cpuid_words;
 
 /// Feature bits, decoded with the OS's register-state support folded in (an AVX bit without the OS saving YMM
