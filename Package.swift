@@ -1,11 +1,25 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Release builds of ClipAD's own targets are compiled for speed: no bounds checks, AVX2/FMA.
+// Release builds of ClipAD's own targets are compiled for speed: no bounds checks, AVX2/FMA on x86-64.
 // (Never put side effects inside precondition/assert: they vanish under -Ounchecked.)
-let fast: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release)),
-]
+let swiftOptimisationFlags = ["-Ounchecked"]
+
+// The vector baseline the Swift code may assume. `#if arch` here is the HOST evaluating this manifest, so it is right
+// for native builds only: cross-compiling x86-64 -> arm64 would pass an x86 CPU to the arm64 compiler (set it to nil
+// by hand), arm64 -> x86-64 builds for baseline x86-64 (correct, slower). With "haswell", the CCPUFeatures target
+// refuses to start on a CPU without AVX2/FMA/BMI/LZCNT/MOVBE/F16C (one line, exit 69) instead of dying with SIGILL.
+#if arch(x86_64)
+let swiftTargetCPU: String? = "haswell"
+#else
+let swiftTargetCPU: String? = nil
+#endif
+
+let swiftReleaseFlags = swiftOptimisationFlags + (swiftTargetCPU.map { ["-target-cpu", $0] } ?? [])
+let fast: [SwiftSetting] = [.unsafeFlags(swiftReleaseFlags, .when(configuration: .release))]
+// Tells the C check which baseline the Swift code was compiled for (release only: debug builds use no -target-cpu).
+let buildFeatureCheck: [CSetting] = swiftTargetCPU == "haswell"
+    ? [.define("CLIPAD_SWIFT_TARGETS_HASWELL", .when(configuration: .release))] : []
 
 let package = Package(
     name: "ClipAD",
@@ -23,9 +37,11 @@ let package = Package(
         .systemLibrary(name: "CSPNG", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // cpuid, built for baseline x86-64 (no -target-cpu): it must run on CPUs the Swift code cannot.
+        .target(name: "CCPUFeatures", cSettings: buildFeatureCheck),
 
         // MARK: - Library targets (arrows point down only)
-        .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: fast),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CCPUFeatures"], swiftSettings: fast),
         .target(name: "Checkpoint", dependencies: ["Tensor"], swiftSettings: fast),
         .target(name: "ImageIO", dependencies: ["CSPNG", "CTurboJPEG"], swiftSettings: fast),
         .target(name: "CLIP", dependencies: ["Tensor", "Checkpoint", "ImageIO", "CZlib"],

@@ -42,6 +42,7 @@ struct BenchAnomalyCLIP: ParsableCommand {
                      flops / inference / 1e9, runs, blocks.count))
         print("  " + SGEMMRate.comparison(flops: flops, seconds: inference, m: t, n: blocks[0].fcWeight.shape[0],
                                           k: model.vision.width))
+        print("  " + KernelSelection.summary)
 
         // Training step on cached features: text tower forward + backward for the 2 prompts, glocal loss, Adam.
         let e = model.vision.outputDim, n = g * g

@@ -54,5 +54,6 @@ struct BenchPromptAD: ParsableCommand {
                      clipOptions.clip ?? arch, s, mapSize, predict, flops / predict / 1e9, PeakMemory.mebibytes, runs, BLAS.threads))
         print("  " + SGEMMRate.comparison(flops: flops, seconds: predict, m: g * g + 1,
                                           n: model.vision.blocks[0].fcWeight.shape[0], k: model.vision.width))
+        print("  " + KernelSelection.summary)
     }
 }

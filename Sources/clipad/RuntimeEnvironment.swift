@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Tensor
 
 /// Environment settings that OpenBLAS and glibc read only when the process starts, so the CLI sets the missing ones
 /// and re-executes itself once; a value the user already set is kept.
@@ -11,12 +12,14 @@ import Glibc
 /// - MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ = 1 GiB: glibc otherwise serves each large activation tensor
 ///   with fresh mmap pages and unmaps it on free, so every layer's buffers are page-faulted and zeroed by the kernel
 ///   anew (~2% of ViT-B/16's samples were page faults); with these, freed buffers stay in the heap for the next layer.
+/// - OPENBLAS_CORETYPE (+ a note of OpenBLAS's own choice), only when OpenBLAS chose kernels narrower than the CPU:
+///   `KernelSelection.environmentDefaults()` (Tensor) decides.
 enum RuntimeEnvironment {
     static let defaults: [(name: String, value: String)] = [
         ("OPENBLAS_THREAD_TIMEOUT", "4"),
         ("MALLOC_MMAP_THRESHOLD_", "1073741824"),
         ("MALLOC_TRIM_THRESHOLD_", "1073741824"),
-    ]
+    ] + KernelSelection.environmentDefaults()
 
     static func applyByReexecutingIfNeeded() {
         #if os(Linux)

@@ -1,0 +1,96 @@
+// sgemm GFLOP/s of OpenBLAS and oneDNN on ClipAD's linear-layer shapes: C[m,n] = A[m,k] · W[n,k]^T (row-major,
+// W transposed, as Tensor.linear calls it). One library and one threading mode per process, so spinning worker
+// threads of the other library never share the cores; run two processes alternately to compare (see README.md).
+//
+//   cc -O2 sgemm_libraries.c -o sgemm_libraries -lopenblas -ldnnl -lgomp -lpthread   (Debian: libopenblas-dev libdnnl-dev)
+//   ./sgemm_libraries openblas|openblas-split|dnnl|dnnl-split [reps]
+//
+// openblas:       one call, OpenBLAS's own threads (OPENBLAS_NUM_THREADS, default all cores)
+// openblas-split: rows split between 2 pthreads, each a 1-thread OpenBLAS call (BLAS.gemmSplittingRows)
+// dnnl:           one call, oneDNN's own OpenMP threads (OMP_NUM_THREADS, default all cores)
+// dnnl-split:     rows split between 2 pthreads, each a 1-thread oneDNN call
+#include <cblas.h>
+#include <dnnl.h>
+#include <omp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const int shapes[][3] = {
+    {1576, 3072, 768}, {1576, 768, 3072}, {1370, 4096, 1024}, {1370, 1024, 4096}, {197, 3072, 768}, {197, 768, 768},
+};
+
+typedef struct { const char *mode; int m, n, k, lo, hi; const float *a, *w; float *c; } job;
+
+static void gemm_rows(const job *j) {
+    int rows = j->hi - j->lo;
+    const float *a = j->a + (size_t)j->lo * j->k;
+    float *c = j->c + (size_t)j->lo * j->n;
+    if (strncmp(j->mode, "openblas", 8) == 0)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, j->n, j->k, 1, a, j->k, j->w, j->k, 0, c, j->n);
+    else
+        dnnl_sgemm('N', 'T', rows, j->n, j->k, 1, a, j->k, j->w, j->k, 0, c, j->n);
+}
+
+static void *worker(void *p) {
+    omp_set_num_threads(1);  // per-thread setting: this pthread's oneDNN call runs on it alone
+    gemm_rows(p);
+    return NULL;
+}
+
+static void run(const char *mode, int m, int n, int k, const float *a, const float *w, float *c) {
+    if (strstr(mode, "split") == NULL) {
+        job j = {mode, m, n, k, 0, m, a, w, c};
+        gemm_rows(&j);
+        return;
+    }
+    job j[2] = {{mode, m, n, k, 0, m / 2, a, w, c}, {mode, m, n, k, m / 2, m, a, w, c}};
+    pthread_t t;
+    pthread_create(&t, NULL, worker, &j[1]);
+    worker(&j[0]);
+    pthread_join(t, NULL);
+}
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static int compare(const void *x, const void *y) {
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+int main(int argc, char **argv) {
+    const char *mode = argc > 1 ? argv[1] : "openblas";
+    int reps = argc > 2 ? atoi(argv[2]) : 9;
+    if (strstr(mode, "split")) openblas_set_num_threads(1);
+    printf("%s (%s)", mode, strncmp(mode, "openblas", 8) == 0 ? openblas_get_config() : "oneDNN");
+    if (strncmp(mode, "dnnl", 4) == 0) {
+        const dnnl_version_t *v = dnnl_version();
+        printf(" %d.%d.%d", v->major, v->minor, v->patch);
+    }
+    printf("\n");
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+        float *a = malloc(sizeof(float) * m * k), *w = malloc(sizeof(float) * n * k), *c = malloc(sizeof(float) * m * n);
+        for (size_t i = 0; i < (size_t)m * k; i++) a[i] = (float)((i * 2654435761u) % 1000) / 1000 - 0.5f;
+        for (size_t i = 0; i < (size_t)n * k; i++) w[i] = (float)((i * 40503u) % 1000) / 1000 - 0.5f;
+        double t[100];
+        int r = reps < 100 ? reps : 100;
+        run(mode, m, n, k, a, w, c);
+        run(mode, m, n, k, a, w, c);
+        for (int i = 0; i < r; i++) {
+            double start = now();
+            run(mode, m, n, k, a, w, c);
+            t[i] = now() - start;
+        }
+        qsort(t, r, sizeof t[0], compare);
+        printf("%dx%dx%d %.1f GFLOP/s (median of %d; min %.4f s)\n", m, n, k, 2.0 * m * n * k / t[r / 2] / 1e9, r, t[0]);
+        free(a); free(w); free(c);
+    }
+    return 0;
+}
