@@ -26,7 +26,7 @@ let package = Package(
 
         // MARK: - Library targets (arrows point down only)
         .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: fast),
-        .target(name: "Checkpoint", dependencies: ["Tensor"], swiftSettings: fast),
+        .target(name: "Checkpoint", dependencies: ["Tensor", "CZlib"], swiftSettings: fast),
         .target(name: "ImageIO", dependencies: ["CSPNG", "CTurboJPEG"], swiftSettings: fast),
         .target(name: "CLIP", dependencies: ["Tensor", "Checkpoint", "ImageIO", "CZlib"],
                 resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz"), .copy("Resources/architectures")],

@@ -22,13 +22,7 @@ public final class AnomalyCLIPDetector: @unchecked Sendable {
 
     public init(model: CLIPModel, prompts: PromptParameters, configuration: AnomalyCLIPConfiguration,
                 tokenizer: CLIPTokenizer) throws {
-        let layers = model.vision.layers
-        guard configuration.dpamBlocks >= 1 && configuration.dpamBlocks <= layers else {
-            throw AnomalyCLIPError.badConfiguration("DPAM blocks \(configuration.dpamBlocks) must be in 1...\(layers)")
-        }
-        guard !configuration.featureLayers.isEmpty, configuration.featureLayers.allSatisfy({ (1...layers).contains($0) }) else {
-            throw AnomalyCLIPError.badConfiguration("feature layers \(configuration.featureLayers) must be in 1...\(layers)")
-        }
+        try configuration.validate(for: model, tokenizer: tokenizer)
         guard prompts.width == model.text.width else {
             throw AnomalyCLIPError.badConfiguration("prompts are \(prompts.width) wide but the CLIP text tower is \(model.text.width) wide (wrong backbone?)")
         }
@@ -37,7 +31,14 @@ public final class AnomalyCLIPDetector: @unchecked Sendable {
         }
         self.model = model
         self.configuration = configuration
-        textFeatures = PromptTextEncoder(model: model, configuration: configuration, tokenizer: tokenizer).textFeatures(prompts)
+        let encoder = PromptTextEncoder(model: model, configuration: configuration, tokenizer: tokenizer)
+        try encoder.checkFits(prompts)
+        textFeatures = encoder.textFeatures(prompts)
+    }
+
+    /// Throws unless `images` [B, 3, S, S] can run through `detect` (shape, side, memory).
+    public func validate(images: Tensor) throws {
+        try model.vision.validate(imageShape: images.shape)
     }
 
     /// 1-based index of the first block that runs DPAM.
