@@ -59,6 +59,8 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: fast),
         .testTarget(name: "PromptADTests", dependencies: ["PromptAD", "CLIP", "Tensor", "Checkpoint", "ImageIO"],
                     resources: [.copy("Fixtures")], swiftSettings: fast),
+        // Replays FuzzTesting/Corpus and FuzzTesting/FailCases through the fuzzed parsers (no sanitizers needed).
+        .testTarget(name: "FuzzReplayTests", dependencies: ["Checkpoint", "ImageIO", "Evaluation", "Tensor"], swiftSettings: fast),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -65,6 +65,14 @@ public final class CLIPModel: @unchecked Sendable {
 
     /// A model with deterministic random weights of a given architecture (benchmarks, the demo, tests).
     public static func random(_ arch: CLIPArchitecture, seed: UInt64 = 0, activation: Activation? = nil) throws -> CLIPModel {
+        let t = randomTensors(arch, seed: seed)
+        let act = activation ?? ((arch.quickGELU ?? false) ? .quickGELU : .gelu)
+        return try CLIPModel(weights: WeightSource(file: "random(seed \(seed))", tensors: t), activation: act,
+                             activationSource: activation == nil ? .architecture : .override)
+    }
+
+    /// The named tensors `random` builds (OpenAI layout), e.g. for tests that damage one of them.
+    static func randomTensors(_ arch: CLIPArchitecture, seed: UInt64) -> [String: Tensor] {
         var rng = SeededGenerator(seed: seed)
         var t: [String: Tensor] = [:]
         let v = arch.vision, tx = arch.text, e = arch.embedDim
@@ -94,9 +102,7 @@ public final class CLIPModel: @unchecked Sendable {
         t["ln_final.weight"] = normal([tx.width], 0.02, mean: 1); t["ln_final.bias"] = normal([tx.width], 0.02)
         t["text_projection"] = normal([tx.width, e], 1 / Float(tx.width).squareRoot())
         t["logit_scale"] = Tensor(shape: [], scalars: [Float(log(1 / 0.07))])
-        let act = activation ?? ((arch.quickGELU ?? false) ? .quickGELU : .gelu)
-        return try CLIPModel(weights: WeightSource(file: "random(seed \(seed))", tensors: t), activation: act,
-                             activationSource: activation == nil ? .architecture : .override)
+        return t
     }
 
     // MARK: - Encoders

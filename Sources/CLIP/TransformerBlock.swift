@@ -29,11 +29,11 @@ public struct TransformerBlock: @unchecked Sendable {
         // The MLP width is the one size the block itself decides: c_fc.weight [M, W] with M >= 1.
         let fc = try weights.tensor("\(prefix).mlp.c_fc.weight")
         let hidden = fc.rank == 2 && fc.shape[0] >= 1 ? fc.shape[0] : 4 * width
-        try weights.expect("\(prefix).mlp.c_fc.weight", fc, [hidden, width])
         ln1Weight = try w("ln_1.weight", [width]); ln1Bias = try w("ln_1.bias", [width])
         inProjWeight = try w("attn.in_proj_weight", [3 * width, width]); inProjBias = try w("attn.in_proj_bias", [3 * width])
         outProjWeight = try w("attn.out_proj.weight", [width, width]); outProjBias = try w("attn.out_proj.bias", [width])
         ln2Weight = try w("ln_2.weight", [width]); ln2Bias = try w("ln_2.bias", [width])
+        try weights.expect("\(prefix).mlp.c_fc.weight", fc, [hidden, width])
         fcWeight = fc; fcBias = try w("mlp.c_fc.bias", [hidden])
         projWeight = try w("mlp.c_proj.weight", [width, hidden]); projBias = try w("mlp.c_proj.bias", [width])
         // Attention splits the width into equal heads; a remainder would leave output columns unwritten.

@@ -3,6 +3,10 @@ import Tensor
 /// A score or map value that is NaN or infinite: the model produced garbage for this image (bad weights,
 /// overflow), and writing it would poison every metric computed from the outputs.
 public struct NonFiniteValueError: Error, CustomStringConvertible, Equatable {
+    public static func == (a: Self, b: Self) -> Bool {
+        a.image == b.image && a.what == b.what && a.index == b.index && (a.value == b.value || (a.value.isNaN && b.value.isNaN))
+    }
+
     public let image: String
     /// "score", or "map" for an anomaly map.
     public let what: String

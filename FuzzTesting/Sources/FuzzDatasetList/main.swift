@@ -1,0 +1,12 @@
+import Evaluation
+import FuzzSupport
+
+// CSV and JSONL sample lists (the same bytes read both ways).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzDatasetList(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
+    for name in ["list.csv", "list.jsonl"] {
+        let path = ScratchFile.write(start, count, name: name)
+        _ = try? ListDataset(path: path).samples(split: .test, classes: nil)
+    }
+    return 0
+}
