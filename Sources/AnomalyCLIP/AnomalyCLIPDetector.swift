@@ -36,9 +36,13 @@ public final class AnomalyCLIPDetector: @unchecked Sendable {
         textFeatures = encoder.textFeatures(prompts)
     }
 
-    /// Throws unless `images` [B, 3, S, S] can run through `detect` (shape, side, memory).
+    /// Throws unless `images` [B, 3, S, S] can run through `detect` (shape, side, memory; square, as the maps
+    /// are read back on a g x g grid).
     public func validate(images: Tensor) throws {
         try model.vision.validate(imageShape: images.shape)
+        guard images.shape[2] == images.shape[3] else {
+            throw AnomalyCLIPError.badConfiguration("images must be square, got \(images.shape)")
+        }
     }
 
     /// 1-based index of the first block that runs DPAM.
