@@ -11,7 +11,8 @@ let package = Package(
         .package(name: "ClipAD", path: ".."),
     ],
     targets: [
-        .target(name: "FuzzSupport"),
+        .target(name: "CFuzzDriver"),
+        .target(name: "FuzzSupport", dependencies: ["CFuzzDriver"]),
         .executableTarget(name: "FuzzSafetensors", dependencies: [
             "FuzzSupport", .product(name: "ClipADKit", package: "ClipAD"),
         ]),

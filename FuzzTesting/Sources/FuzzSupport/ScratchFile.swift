@@ -10,7 +10,7 @@ public enum ScratchFile {
     }()
 
     /// Writes `count` bytes at `start` to `<scratch>/<name>` and returns its path.
-    public static func write(_ start: UnsafeRawPointer?, _ count: Int, name: String) -> String {
+    public static func write(_ start: UnsafePointer<UInt8>?, _ count: Int, name: String) -> String {
         let path = (directory as NSString).appendingPathComponent(name)
         let data = start.map { Data(bytes: $0, count: count) } ?? Data()
         FileManager.default.createFile(atPath: path, contents: data)
