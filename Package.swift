@@ -1,9 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Release builds of ClipAD's own targets are compiled for speed: no bounds checks, AVX2/FMA on x86-64.
-// (Never put side effects inside precondition/assert: they vanish under -Ounchecked.)
-let swiftOptimisationFlags = ["-Ounchecked"]
+// Release builds of ClipAD's own targets are compiled for speed with bounds and overflow checks kept (-O; issue 13
+// measured -O against -Ounchecked at no cost, benchmarks/RESULTS.md): input is validated with thrown errors, and a
+// check that fires stops the process instead of corrupting memory.
+let swiftOptimisationFlags = ["-O"]
 
 // The vector baseline the Swift code may assume. `#if arch` here is the HOST evaluating this manifest, so it is right
 // for native builds only: cross-compiling x86-64 -> arm64 would pass an x86 CPU to the arm64 compiler (set it to nil
@@ -42,7 +43,7 @@ let package = Package(
 
         // MARK: - Library targets (arrows point down only)
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CCPUFeatures"], swiftSettings: fast),
-        .target(name: "Checkpoint", dependencies: ["Tensor"], swiftSettings: fast),
+        .target(name: "Checkpoint", dependencies: ["Tensor", "CZlib"], swiftSettings: fast),
         .target(name: "ImageIO", dependencies: ["CSPNG", "CTurboJPEG"], swiftSettings: fast),
         .target(name: "CLIP", dependencies: ["Tensor", "Checkpoint", "ImageIO", "CZlib"],
                 resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz"), .copy("Resources/architectures")],
@@ -86,6 +87,8 @@ let package = Package(
         // Runs the built `clipad` binary as a user would and compares its output.
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "clipad", "Detection", "CLIP", "AnomalyCLIP", "Checkpoint", "Evaluation", "ImageIO", "Tensor"],
                     swiftSettings: fast),
+        // Replays FuzzTesting/Corpus and FuzzTesting/FailCases through the fuzzed parsers (no sanitizers needed).
+        .testTarget(name: "FuzzReplayTests", dependencies: ["Checkpoint", "ImageIO", "Evaluation", "Tensor"], swiftSettings: fast),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -24,13 +24,7 @@ public final class AnomalyCLIPDetector: Sendable {
 
     public init(model: CLIPModel, prompts: PromptParameters, configuration: AnomalyCLIPConfiguration,
                 tokenizer: CLIPTokenizer) throws {
-        let layers = model.vision.layers
-        guard configuration.dpamBlocks >= 1 && configuration.dpamBlocks <= layers else {
-            throw AnomalyCLIPError.badConfiguration("DPAM blocks \(configuration.dpamBlocks) must be in 1...\(layers)")
-        }
-        guard !configuration.featureLayers.isEmpty, configuration.featureLayers.allSatisfy({ (1...layers).contains($0) }) else {
-            throw AnomalyCLIPError.badConfiguration("feature layers \(configuration.featureLayers) must be in 1...\(layers)")
-        }
+        try configuration.validate(for: model, tokenizer: tokenizer)
         guard prompts.width == model.text.width else {
             throw AnomalyCLIPError.badConfiguration("prompts are \(prompts.width) wide but the CLIP text tower is \(model.text.width) wide (wrong backbone?)")
         }
@@ -39,7 +33,18 @@ public final class AnomalyCLIPDetector: Sendable {
         }
         self.model = model
         self.configuration = configuration
-        textFeatures = PromptTextEncoder(model: model, configuration: configuration, tokenizer: tokenizer).textFeatures(prompts)
+        let encoder = PromptTextEncoder(model: model, configuration: configuration, tokenizer: tokenizer)
+        try encoder.checkFits(prompts)
+        textFeatures = encoder.textFeatures(prompts)
+    }
+
+    /// Throws unless `images` [B, 3, S, S] can run through `detect` (shape, side, memory; square, as the maps
+    /// are read back on a g x g grid).
+    public func validate(images: Tensor) throws {
+        try model.vision.validate(imageShape: images.shape)
+        guard images.shape[2] == images.shape[3] else {
+            throw AnomalyCLIPError.badConfiguration("images must be square, got \(images.shape)")
+        }
     }
 
     /// 1-based index of the first block that runs DPAM.

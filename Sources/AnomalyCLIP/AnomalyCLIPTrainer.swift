@@ -41,14 +41,22 @@ public final class AnomalyCLIPTrainer {
 
     public init(model: CLIPModel, configuration: AnomalyCLIPConfiguration, options: Options, cacheDirectory: String,
                 tokenizer: CLIPTokenizer, cacheStorage: DType = .float16) throws {
+        try configuration.validate(for: model, tokenizer: tokenizer)
+        guard options.batchSize >= 1, options.epochs >= 0 else {
+            throw AnomalyCLIPError.badConfiguration("batch size \(options.batchSize) and epochs \(options.epochs) must be at least 1 and 0")
+        }
         self.model = model
         self.configuration = configuration
         self.options = options
         self.tokenizer = tokenizer
         let layers = configuration.featureLayers.map(String.init).joined(separator: ",")
-        cache = try FeatureCache(directory: cacheDirectory,
-                                 key: "\(model.source)|\(model.activation.rawValue)|\(configuration.imageSize)|\(layers)|\(configuration.dpamBlocks)",
-                                 storage: cacheStorage)
+        var cache = try FeatureCache(directory: cacheDirectory,
+                                     key: "\(model.source)|\(model.activation.rawValue)|\(configuration.imageSize)|\(layers)|\(configuration.dpamBlocks)",
+                                     storage: cacheStorage)
+        let grid = configuration.imageSize / model.vision.patchSize
+        cache.expectedShapes = .init(embedding: model.vision.outputDim, patchTokens: grid * grid,
+                                     layers: configuration.featureLayers, maskSide: configuration.imageSize)
+        self.cache = cache
     }
 
     // MARK: - Feature caching
@@ -103,11 +111,29 @@ public final class AnomalyCLIPTrainer {
         var startEpoch = 0
         if resume, FileManager.default.fileExists(atPath: checkpointPath) {
             let checkpoint = try Checkpoint.load(path: checkpointPath)
-            parameters = try PromptParameters.load(checkpoint: checkpoint).0.namedTensors
+            let resumed = try PromptParameters.load(checkpoint: checkpoint).0.namedTensors
+            // The resumed prompts and moments must be the ones being trained: same names, same shapes.
+            for (name, t) in parameters where resumed[name]?.shape != t.shape {
+                throw AnomalyCLIPError.badPromptFile(file: checkpointPath, reason: "tensor '\(name)' has shape \(resumed[name]?.shape ?? []), expected \(t.shape) (trained with other settings?)")
+            }
+            parameters = resumed
             var moments: [String: Tensor] = [:]
-            for name in checkpoint.names where name.hasPrefix("adam.") { moments[String(name.dropFirst(5))] = try checkpoint.tensor(name) }
+            for name in checkpoint.names where name.hasPrefix("adam.") {
+                let t = try checkpoint.tensor(name)
+                let key = String(name.dropFirst(5))
+                for suffix in [".m", ".v"] where key.hasSuffix(suffix) {
+                    let parameter = String(key.dropLast(suffix.count))
+                    guard parameters[parameter]?.shape == t.shape else {
+                        throw AnomalyCLIPError.badPromptFile(file: checkpointPath, reason: "tensor '\(name)' has shape \(t.shape), expected \(parameters[parameter]?.shape ?? []) (the shape of '\(parameter)')")
+                    }
+                }
+                if key.hasSuffix(".step"), t.count != 1 || !t[flat: 0].isFinite || t[flat: 0] < 0 {
+                    throw AnomalyCLIPError.badPromptFile(file: checkpointPath, reason: "tensor '\(name)' must be one finite step count >= 0")
+                }
+                moments[key] = t
+            }
             adam.importState(moments)
-            startEpoch = Int(checkpoint.metadata["epoch"] ?? "0") ?? 0
+            startEpoch = min(max(Int(checkpoint.metadata["epoch"] ?? "0") ?? 0, 0), options.epochs)
         }
 
         let steps = (usable.count + options.batchSize - 1) / options.batchSize

@@ -19,6 +19,19 @@ public struct FeatureCache {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
 
+    /// What every entry must look like; checked on read when set (a damaged or foreign cache file is an error
+    /// naming the file and tensor, not a crash in the loss).
+    public struct ExpectedShapes: Sendable, Equatable {
+        public var embedding: Int
+        public var patchTokens: Int
+        public var layers: [Int]
+        public var maskSide: Int
+        public init(embedding: Int, patchTokens: Int, layers: [Int], maskSide: Int) {
+            self.embedding = embedding; self.patchTokens = patchTokens; self.layers = layers; self.maskSide = maskSide
+        }
+    }
+    public var expectedShapes: ExpectedShapes?
+
     public struct Entry {
         public var global: Tensor            // [E]
         public var patches: [Int: Tensor]    // layer -> [g*g, E]
@@ -42,7 +55,22 @@ public struct FeatureCache {
         for name in checkpoint.names where name.hasPrefix("patches.") {
             if let layer = Int(name.dropFirst("patches.".count)) { patches[layer] = try checkpoint.tensor(name) }
         }
-        return Entry(global: try checkpoint.tensor("global"), patches: patches, mask: try checkpoint.tensor("mask"))
+        let entry = Entry(global: try checkpoint.tensor("global"), patches: patches, mask: try checkpoint.tensor("mask"))
+        if let expected = expectedShapes { try check(entry, against: expected, file: path) }
+        return entry
+    }
+
+    func check(_ entry: Entry, against expected: ExpectedShapes, file: String) throws {
+        func expect(_ name: String, _ got: [Int]?, _ shape: [Int]) throws {
+            guard got == shape else {
+                throw AnomalyCLIPError.badCacheFile(file: file, reason: "tensor '\(name)' has shape \(got.map { "\($0)" } ?? "(missing)"), expected \(shape); delete the cache folder")
+            }
+        }
+        try expect("global", entry.global.shape, [expected.embedding])
+        for layer in expected.layers {
+            try expect("patches.\(layer)", entry.patches[layer]?.shape, [expected.patchTokens, expected.embedding])
+        }
+        try expect("mask", entry.mask.shape, [expected.maskSide, expected.maskSide])
     }
 
     public func store(_ entry: Entry, imagePath: String) throws {

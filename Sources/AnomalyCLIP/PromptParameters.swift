@@ -50,11 +50,14 @@ public struct PromptParameters: Sendable {
             return try checkpoint.tensor(prefix + key)
         }
         var pos = try tensor("ctx_pos"), neg = try tensor("ctx_neg")
-        // Official shape [n_cls=1, n_prompts=1, n_ctx, D].
+        // Official shape [n_cls=1, n_prompts=1, n_ctx, D]; one class and one prompt is all the method uses.
+        for (key, t) in [("ctx_pos", pos), ("ctx_neg", neg)] where t.rank == 4 && (t.shape[0] != 1 || t.shape[1] != 1) {
+            throw AnomalyCLIPError.badPromptFile(file: path, reason: "tensor '\(prefix + key)' has shape \(t.shape), expected [1, 1, n_ctx, D]")
+        }
         if pos.rank == 4 { pos = pos.reshaped([pos.shape[2], pos.shape[3]]) }
         if neg.rank == 4 { neg = neg.reshaped([neg.shape[2], neg.shape[3]]) }
-        guard pos.rank == 2, pos.shape == neg.shape else {
-            throw AnomalyCLIPError.badPromptFile(file: path, reason: "ctx_pos \(pos.shape) and ctx_neg \(neg.shape) must both be [n_ctx, D]")
+        guard pos.rank == 2, pos.shape == neg.shape, pos.shape[0] >= 1, pos.shape[1] >= 1 else {
+            throw AnomalyCLIPError.badPromptFile(file: path, reason: "ctx_pos \(pos.shape) and ctx_neg \(neg.shape) must both be [n_ctx, D] with n_ctx, D >= 1")
         }
         let deepKey = official ? "compound_prompts_text." : "deep_prompts."
         var deep: [Tensor] = []
@@ -67,6 +70,16 @@ public struct PromptParameters: Sendable {
         }
         if let first = deep.first, deep.contains(where: { $0.shape != first.shape }) {
             throw AnomalyCLIPError.badPromptFile(file: path, reason: "deep prompts differ in shape")
+        }
+        // Settings recorded by ClipAD: checked here, so a hostile value never reaches the detector's arithmetic.
+        if let json = checkpoint.metadata["configuration"] {
+            let configuration: AnomalyCLIPConfiguration
+            do { configuration = try JSONDecoder().decode(AnomalyCLIPConfiguration.self, from: Data(json.utf8)) } catch {
+                throw AnomalyCLIPError.badPromptFile(file: path, reason: "metadata 'configuration' is not a valid AnomalyCLIP configuration (\(error))")
+            }
+            do { try configuration.validate(source: "metadata 'configuration'") } catch AnomalyCLIPError.badConfiguration(let reason) {
+                throw AnomalyCLIPError.badPromptFile(file: path, reason: reason)
+            }
         }
         return (PromptParameters(normalContext: pos, abnormalContext: neg, deepPrompts: deep), checkpoint.metadata)
     }

@@ -22,8 +22,43 @@ public struct PromptTextEncoder {
         tokenIDs = PromptTextEncoder.promptTexts(contextLength: configuration.contextLength).map {
             tokenizer.tokenizePadded([$0], contextLength: model.text.contextLength)[0].map(Int.init)
         }
-        let length = (tokenIDs.map { TextTransformer.endOfTextPosition($0) + 1 }.max() ?? 1)
+        // Through the end-of-text token, and far enough for the deep prompts' rows 1...t_n_ctx (same features:
+        // the tower is causal).
+        let end = tokenIDs.map { TextTransformer.endOfTextPosition($0) + 1 }.max() ?? 1
+        let length = min(max(end, 1 + configuration.deepPromptTokens), model.text.contextLength)
         encodedIDs = tokenIDs.map { Array($0.prefix(length)) }
+    }
+
+    /// Throws unless the prompts of `configuration` fit the text tower: "X ... X damaged object." with n_ctx
+    /// placeholders within the context length (longer prompts would be cut and the context written past the
+    /// sequence), deep prompts of t_n_ctx rows after SOT within it, and every token id in the vocabulary.
+    public static func checkFits(model: CLIPModel, configuration: AnomalyCLIPConfiguration, tokenizer: CLIPTokenizer) throws {
+        let context = model.text.contextLength
+        for text in promptTexts(contextLength: configuration.contextLength) {
+            let tokens = tokenizer.tokenize(text, contextLength: context + 1)
+            guard tokens.count <= context else {
+                throw AnomalyCLIPError.badConfiguration("prompts with \(configuration.contextLength) context vectors need more than \(context) tokens, the text tower's context length (n_ctx at most \(context - 5) for \"X ... X damaged object.\")")
+            }
+            try model.text.validate(ids: [tokens])
+        }
+        guard 1 + configuration.deepPromptTokens <= context else {
+            throw AnomalyCLIPError.badConfiguration("deep prompts of \(configuration.deepPromptTokens) tokens do not fit after the start token in the text tower's context of \(context) (t_n_ctx at most \(context - 1))")
+        }
+    }
+
+    /// Throws unless `prompts` can be written into this encoder's sequences: context vectors [n_ctx, W] and
+    /// deep prompts [t, W] with 1 + n_ctx and 1 + t rows within the encoded length.
+    public func checkFits(_ prompts: PromptParameters) throws {
+        let length = encodedIDs.first?.count ?? 0, width = model.text.width
+        guard prompts.normalContext.rank == 2, prompts.normalContext.shape == prompts.abnormalContext.shape,
+              prompts.width == width, 1 + prompts.contextLength <= length else {
+            throw AnomalyCLIPError.badConfiguration("prompt context vectors \(prompts.normalContext.shape) / \(prompts.abnormalContext.shape) do not fit \(length)-token prompts of a \(width)-wide text tower (expected [\(configuration.contextLength), \(width)])")
+        }
+        for (i, deep) in prompts.deepPrompts.enumerated() {
+            guard deep.rank == 2, deep.shape[1] == width, 1 + deep.shape[0] <= length else {
+                throw AnomalyCLIPError.badConfiguration("deep prompt \(i) has shape \(deep.shape), expected [t, \(width)] with t at most \(length - 1)")
+            }
+        }
     }
 
     /// The official prompt strings: n_ctx placeholder words, then the state phrase.

@@ -22,7 +22,18 @@ public final class CLIPModel: Sendable {
     public init(weights: WeightSource, activation: Activation, activationSource: ActivationSource) throws {
         vision = try VisionTransformer(weights: weights, activation: activation)
         text = try TextTransformer(weights: weights, activation: activation)
-        logitScale = weights.optionalTensor("logit_scale").map { $0[flat: 0] }
+        if let scale = weights.optionalTensor("logit_scale") {
+            guard scale.count == 1, scale.rank <= 1 else {
+                throw CLIPLoadError.wrongShape(file: weights.file, key: "logit_scale", got: scale.shape, expected: [])
+            }
+            // log of the inverse temperature: finite, or every softmax over its logits is NaN
+            guard scale[flat: 0].isFinite else {
+                throw CLIPLoadError.badConfig(file: weights.file, reason: "tensor 'logit_scale' is \(scale[flat: 0]), expected a finite log inverse temperature")
+            }
+            logitScale = scale[flat: 0]
+        } else {
+            logitScale = nil
+        }
         self.activation = activation
         self.activationSource = activationSource
         source = weights.file
@@ -95,9 +106,22 @@ public final class CLIPModel: Sendable {
 
     // MARK: - Encoders
 
-    /// encode_image: [B, 3, H, W] normalised pixels -> [B, E], unnormalised.
+    /// encode_image: [B, 3, H, W] normalised pixels -> [B, E], unnormalised. Input-driven callers use
+    /// `encodeImage(validating:)`.
     public func encodeImage(_ images: Tensor) -> Tensor { vision.forward(images).embedding }
 
-    /// encode_text: padded token ids [B][L] -> [B, E], unnormalised.
+    /// encode_text: padded token ids [B][L] -> [B, E], unnormalised. Input-driven callers use `encodeText(validating:)`.
     public func encodeText(ids: [[Int]]) -> Tensor { text.forward(ids: ids) }
+
+    /// `encodeImage` after `vision.validate(imageShape:)`: a bad shape, side or memory need is a thrown error.
+    public func encodeImage(validating images: Tensor) throws -> Tensor {
+        try vision.validate(imageShape: images.shape)
+        return encodeImage(images)
+    }
+
+    /// `encodeText` after `text.validate(ids:)`: ids outside the vocabulary or texts longer than the context throw.
+    public func encodeText(validating ids: [[Int]]) throws -> Tensor {
+        try text.validate(ids: ids)
+        return encodeText(ids: ids)
+    }
 }

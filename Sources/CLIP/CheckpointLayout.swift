@@ -70,7 +70,8 @@ public enum CheckpointLayout {
         for (block, parts) in qkv {
             for kind in ["weight", "bias"] {
                 let pieces = ["q", "k", "v"].compactMap { parts["\($0)_proj.\(kind)"] }
-                if pieces.count == 3 {
+                // Packing needs three equal shapes; anything else stays unmerged and is reported by strict loading.
+                if pieces.count == 3, pieces.allSatisfy({ $0.shape == pieces[0].shape && $0.rank >= 1 }) {
                     out["\(block).attn.in_proj_\(kind)"] = Tensor.concatenate(pieces)
                 } else {
                     for (p, t) in parts where p.hasSuffix(kind) { out["\(block).self_attn.\(p)"] = t }  // reported as unexpected

@@ -24,6 +24,36 @@ public struct ImagePreprocessor: Sendable {
         self.resize = resize
     }
 
+    /// Output sides accepted: at least 1, at most the largest side the vision tower takes.
+    public static let sizeRange = 1...VisionTransformer.maxImageSide
+
+    /// Throws unless `size` is in `sizeRange` (and at least `patchSize`, the model input's smallest side).
+    public func validate(patchSize: Int = 1) throws {
+        let allowed = max(1, patchSize)...ImagePreprocessor.sizeRange.upperBound
+        guard allowed.contains(size) else {
+            throw CLIPInputError.imageSide(side: size, allowed: allowed, patchSize: max(1, patchSize))
+        }
+        guard mean.count == 3, std.count == 3, (mean + std).allSatisfy(\.isFinite), !std.contains(0) else {
+            throw CLIPInputError.normalisation(mean: mean, std: std)
+        }
+    }
+
+    /// Throws unless `image` can be preprocessed: `validate()`, a non-empty image, and for the shortest-side
+    /// resize a long side within `PillowResize.maxSide` (checked before anything is allocated).
+    public func validate(_ image: Image) throws {
+        try validate()
+        switch resize {
+        case .square: try PillowResize.validate(width: size, height: size, what: "square resize")
+        case .shortestSideCenterCrop: try image.validateShortestSide(to: size)
+        }
+    }
+
+    /// `tensor(from:)` after `validate(_:)`: what input-driven callers use.
+    public func preprocess(_ image: Image) throws -> Tensor {
+        try validate(image)
+        return tensor(from: image)
+    }
+
     /// The resized RGB image before normalisation (also what overlays are drawn on).
     /// Note: images with translucent alpha are flattened by dropping alpha first; Pillow resizes RGBA premultiplied.
     public func resized(_ image: Image) -> Image {
@@ -37,7 +67,9 @@ public struct ImagePreprocessor: Sendable {
     }
 
     /// [3, size, size] normalised: (pixel / 255 - mean) / std per channel, in Float32 like ToTensor + Normalize.
+    /// The size and image must pass `validate(_:)` (input-driven callers use `preprocess`).
     public func tensor(from image: Image) -> Tensor {
+        precondition(ImagePreprocessor.sizeRange.contains(size), "ImagePreprocessor: size \(size) outside \(ImagePreprocessor.sizeRange)")
         let r = resized(image)
         let out = Tensor(uninitialized: [3, r.height, r.width])
         let dst = out.mutableData, plane = r.width * r.height
@@ -50,7 +82,7 @@ public struct ImagePreprocessor: Sendable {
         return out
     }
 
-    public func load(path: String) throws -> Tensor { tensor(from: try ImageDecoder.decodeRGB(path: path)) }
+    public func load(path: String) throws -> Tensor { try preprocess(try ImageDecoder.decodeRGB(path: path)) }
 
     /// A batch [N, 3, size, size] from decoded images.
     public func batch(_ images: [Image]) -> Tensor {

@@ -21,22 +21,40 @@ public struct TextTransformer: Sendable {
 
     init(weights: WeightSource, activation: Activation) throws {
         tokenEmbedding = try weights.tensor("token_embedding.weight")
-        guard tokenEmbedding.rank == 2 else {
+        guard tokenEmbedding.rank == 2, tokenEmbedding.shape[0] >= 1, tokenEmbedding.shape[1] >= 1 else {
             throw CLIPLoadError.wrongShape(file: weights.file, key: "token_embedding.weight", got: tokenEmbedding.shape, expected: [49408, 512])
         }
         let width = tokenEmbedding.shape[1]
         positionalEmbedding = try weights.tensor("positional_embedding")
-        try weights.expect("positional_embedding", positionalEmbedding, [positionalEmbedding.shape.first ?? 0, width])
+        // At least the start and end-of-text tokens; every text run through the tower is checked against it.
+        let rows = positionalEmbedding.rank == 2 ? max(positionalEmbedding.shape[0], 2) : 77
+        try weights.expect("positional_embedding", positionalEmbedding, [rows, width])
         let count = CLIPArchitecture.countBlocks(in: weights.keys, prefix: "transformer.resblocks.")
         guard count > 0 else { throw CLIPLoadError.missingKey(file: weights.file, key: "transformer.resblocks.0.ln_1.weight") }
         let heads = CLIPArchitecture.heads(forWidth: width)
         blocks = try (0..<count).map {
-            try TransformerBlock(weights: weights, prefix: "transformer.resblocks.\($0)", heads: heads, activation: activation)
+            try TransformerBlock(weights: weights, prefix: "transformer.resblocks.\($0)", width: width, heads: heads, activation: activation)
         }
         lnFinalWeight = try weights.tensor("ln_final.weight", shape: [width])
         lnFinalBias = try weights.tensor("ln_final.bias", shape: [width])
         projection = try weights.tensor("text_projection")
-        try weights.expect("text_projection", projection, [width, projection.shape.last ?? 0])
+        try weights.expect("text_projection", projection, [width, projection.rank == 2 ? max(projection.shape[1], 1) : 512])
+    }
+
+    // MARK: - Input checks
+
+    /// Throws unless every row of `ids` can run through the tower: 1...contextLength tokens, each id below the
+    /// vocabulary size (a tower with a small vocabulary cannot take the CLIP tokenizer's ids).
+    public func validate(ids: [[Int]]) throws {
+        let vocabulary = vocabularySize, context = contextLength
+        for (t, row) in ids.enumerated() {
+            guard (1...context).contains(row.count) else {
+                throw CLIPInputError.textLength(length: row.count, text: t, contextLength: context)
+            }
+            if let p = row.firstIndex(where: { $0 < 0 || $0 >= vocabulary }) {
+                throw CLIPInputError.tokenOutOfVocabulary(id: row[p], text: t, position: p, vocabularySize: vocabulary)
+            }
+        }
     }
 
     // MARK: - Forward
@@ -49,6 +67,8 @@ public struct TextTransformer: Sendable {
     /// Token embedding lookup: [B][L] ids -> [B, L, W] (positional embedding not yet added).
     public func embed(ids: [[Int]]) -> Tensor {
         let flat = ids.flatMap { $0 }
+        // Callers fed by input check `validate(ids:)` first; an id past the table would read outside it.
+        precondition(flat.allSatisfy { $0 >= 0 && $0 < vocabularySize }, "TextTransformer: token id outside the vocabulary of \(vocabularySize)")
         return tokenEmbedding.gatherRows(flat).reshaped([ids.count, ids.first?.count ?? 0, width])
     }
 

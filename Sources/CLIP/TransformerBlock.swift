@@ -23,21 +23,25 @@ public struct TransformerBlock: Sendable {
         "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias",
     ]
 
-    init(weights: WeightSource, prefix: String, heads: Int, activation: Activation) throws {
-        func w(_ s: String) throws -> Tensor { try weights.tensor("\(prefix).\(s)") }
-        ln1Weight = try w("ln_1.weight"); ln1Bias = try w("ln_1.bias")
-        inProjWeight = try w("attn.in_proj_weight"); inProjBias = try w("attn.in_proj_bias")
-        outProjWeight = try w("attn.out_proj.weight"); outProjBias = try w("attn.out_proj.bias")
-        ln2Weight = try w("ln_2.weight"); ln2Bias = try w("ln_2.bias")
-        fcWeight = try w("mlp.c_fc.weight"); fcBias = try w("mlp.c_fc.bias")
-        projWeight = try w("mlp.c_proj.weight"); projBias = try w("mlp.c_proj.bias")
+    /// Reads one block of a `width`-wide tower, checking every tensor's shape ("got [...], expected [...]").
+    init(weights: WeightSource, prefix: String, width: Int, heads: Int, activation: Activation) throws {
+        func w(_ s: String, _ shape: [Int]) throws -> Tensor { try weights.tensor("\(prefix).\(s)", shape: shape) }
+        // The MLP width is the one size the block itself decides: c_fc.weight [M, W] with M >= 1.
+        let fc = try weights.tensor("\(prefix).mlp.c_fc.weight")
+        let hidden = fc.rank == 2 && fc.shape[0] >= 1 ? fc.shape[0] : 4 * width
+        ln1Weight = try w("ln_1.weight", [width]); ln1Bias = try w("ln_1.bias", [width])
+        inProjWeight = try w("attn.in_proj_weight", [3 * width, width]); inProjBias = try w("attn.in_proj_bias", [3 * width])
+        outProjWeight = try w("attn.out_proj.weight", [width, width]); outProjBias = try w("attn.out_proj.bias", [width])
+        ln2Weight = try w("ln_2.weight", [width]); ln2Bias = try w("ln_2.bias", [width])
+        try weights.expect("\(prefix).mlp.c_fc.weight", fc, [hidden, width])
+        fcWeight = fc; fcBias = try w("mlp.c_fc.bias", [hidden])
+        projWeight = try w("mlp.c_proj.weight", [width, hidden]); projBias = try w("mlp.c_proj.bias", [width])
+        // Attention splits the width into equal heads; a remainder would leave output columns unwritten.
+        guard heads >= 1, width % heads == 0 else {
+            throw CLIPLoadError.badConfig(file: weights.file, reason: "\(prefix): width \(width) is not divisible into \(heads) attention heads")
+        }
         self.heads = heads
         self.activation = activation
-        let width = ln1Weight.count
-        try weights.expect("\(prefix).attn.in_proj_weight", inProjWeight, [3 * width, width])
-        try weights.expect("\(prefix).attn.out_proj.weight", outProjWeight, [width, width])
-        try weights.expect("\(prefix).mlp.c_fc.weight", fcWeight, [fcWeight.shape.first ?? 0, width])
-        try weights.expect("\(prefix).mlp.c_proj.weight", projWeight, [width, fcWeight.shape[0]])
     }
 
     // MARK: - Forward

@@ -23,20 +23,24 @@ public struct VisionTransformer: Sendable {
 
     init(weights: WeightSource, activation: Activation) throws {
         let conv = try weights.tensor("visual.conv1.weight")
-        guard conv.rank == 4, conv.shape[1] == 3, conv.shape[2] == conv.shape[3] else {
+        guard conv.rank == 4, conv.shape[1] == 3, conv.shape[2] == conv.shape[3], conv.shape[0] >= 1 else {
             throw CLIPLoadError.wrongShape(file: weights.file, key: "visual.conv1.weight", got: conv.shape,
-                                           expected: [conv.shape.first ?? 0, 3, 16, 16])
+                                           expected: [max(conv.shape.first ?? 768, 1), 3, 16, 16])
         }
         let width = conv.shape[0], patch = conv.shape[2]
+        // Every input side is divided by the patch size.
+        guard patch >= 1 else {
+            throw CLIPLoadError.badConfig(file: weights.file, reason: "tensor 'visual.conv1.weight' has shape \(conv.shape): a patch size of 0 (expected [\(width), 3, p, p] with p >= 1)")
+        }
         patchSize = patch
         patchEmbedding = conv.reshaped([width, 3 * patch * patch])
         classEmbedding = try weights.tensor("visual.class_embedding", shape: [width])
         positionalEmbedding = try weights.tensor("visual.positional_embedding")
         let tokens = positionalEmbedding.shape.first ?? 0
         let grid = Int(Double(max(tokens - 1, 0)).squareRoot().rounded())
-        guard positionalEmbedding.rank == 2, grid * grid + 1 == tokens, positionalEmbedding.shape[1] == width else {
+        guard positionalEmbedding.rank == 2, grid >= 1, grid * grid + 1 == tokens, positionalEmbedding.shape[1] == width else {
             throw CLIPLoadError.wrongShape(file: weights.file, key: "visual.positional_embedding",
-                                           got: positionalEmbedding.shape, expected: [grid * grid + 1, width])
+                                           got: positionalEmbedding.shape, expected: [max(grid, 1) * max(grid, 1) + 1, width])
         }
         trainedGrid = grid
         lnPreWeight = try weights.tensor("visual.ln_pre.weight", shape: [width])
@@ -45,12 +49,46 @@ public struct VisionTransformer: Sendable {
         guard count > 0 else { throw CLIPLoadError.missingKey(file: weights.file, key: "visual.transformer.resblocks.0.ln_1.weight") }
         let heads = CLIPArchitecture.heads(forWidth: width)
         blocks = try (0..<count).map {
-            try TransformerBlock(weights: weights, prefix: "visual.transformer.resblocks.\($0)", heads: heads, activation: activation)
+            try TransformerBlock(weights: weights, prefix: "visual.transformer.resblocks.\($0)", width: width, heads: heads,
+                                 activation: activation)
         }
         lnPostWeight = try weights.tensor("visual.ln_post.weight", shape: [width])
         lnPostBias = try weights.tensor("visual.ln_post.bias", shape: [width])
         projection = try weights.tensor("visual.proj")
-        try weights.expect("visual.proj", projection, [width, projection.shape.last ?? 0])
+        try weights.expect("visual.proj", projection, [width, projection.rank == 2 ? max(projection.shape[1], 1) : 512])
+    }
+
+    // MARK: - Input checks
+
+    /// Largest image side the tower takes (a 4096-pixel ViT-B/16 input is already 65k tokens).
+    public static let maxImageSide = 4096
+
+    /// Image sides `forward` accepts: at least one patch, at most `maxImageSide`.
+    public var imageSideRange: ClosedRange<Int> { patchSize...max(patchSize, VisionTransformer.maxImageSide) }
+
+    /// Throws unless images of `shape` [B, 3, H, W] can run through the tower: H and W in `imageSideRange`
+    /// (pixels past the last whole patch are ignored), and the largest buffers of a forward pass within the
+    /// memory budget (`MemoryBudget`).
+    public func validate(imageShape shape: [Int]) throws {
+        guard shape.count == 4, shape[0] >= 1, shape[1] == 3 else { throw CLIPInputError.imageShape(got: shape) }
+        for side in shape[2...] where !imageSideRange.contains(side) {
+            throw CLIPInputError.imageSide(side: side, allowed: imageSideRange, patchSize: patchSize)
+        }
+        try checkMemory(batch: shape[0], height: shape[2], width: shape[3])
+    }
+
+    /// The forward pass's big buffers for a batch: attention scores (one T x T block per core), packed qkv, the MLP
+    /// hidden state and a few [B, T, W] activations.
+    public func checkMemory(batch: Int, height: Int, width imageWidth: Int) throws {
+        let tokens = 1 + (height / patchSize) * (imageWidth / patchSize)
+        let hidden = blocks.first?.fcBias.count ?? 4 * width
+        let bytes = MemoryBudget.sum([
+            MemoryBudget.product([tokens, tokens, Parallel.workers, 4]),
+            MemoryBudget.product([batch, tokens, 3 * width, 4]),
+            MemoryBudget.product([batch, tokens, hidden, 4]),
+            MemoryBudget.product([batch, tokens, width, 4 * 4]),
+        ])
+        try MemoryBudget.check(bytes: bytes, for: "a forward pass of \(batch) image(s) of \(height)x\(imageWidth) (\(tokens) tokens)")
     }
 
     // MARK: - Forward
@@ -86,6 +124,9 @@ public struct VisionTransformer: Sendable {
     public func tokensBeforeLayerNorm(_ images: Tensor) -> Tensor {
         precondition(images.rank == 4 && images.shape[1] == 3, "VisionTransformer: images must be [B, 3, H, W], got \(images.shape)")
         let b = images.shape[0], h = images.shape[2], w = images.shape[3], p = patchSize
+        // Input code calls `validate(imageShape:)` first; this guard keeps a smaller-than-a-patch image from
+        // reaching the kernels (an empty grid) in builds that keep preconditions.
+        precondition(h >= p && w >= p, "VisionTransformer: image \(h)x\(w) is smaller than one \(p)-pixel patch")
         let gh = h / p, gw = w / p, t = 1 + gh * gw, width = self.width
         let patches = VisionTransformer.im2col(images, patch: p)             // [B*gh*gw, 3*p*p]
         let projected = patches.linear(weight: patchEmbedding)              // [B*gh*gw, W]

@@ -6,6 +6,11 @@ import Tensor
 enum SafetensorsReader {
     /// The Rust crate refuses headers above 100 MB; so do we (and never above the file size).
     static let maxHeaderBytes = 100_000_000
+    /// Most tensors a file may hold (the largest real checkpoints have a few thousand), and most JSON members and
+    /// array items the header may have in all: counted on the raw bytes before anything is parsed, so a header of
+    /// a million tiny entries is refused in milliseconds instead of building gigabytes of dictionaries.
+    static let maxTensors = 100_000
+    static let maxHeaderItems = 2_000_000
 
     /// Whether the bytes look like a safetensors file (used when sniffing the format): the JSON header's
     /// opening brace after the 8-byte length. The length itself is validated by `read`, with a precise error.
@@ -25,7 +30,15 @@ enum SafetensorsReader {
         let headerLength = Int(declared)
         let dataStart = 8 + headerLength
         let dataCount = bytes.count - dataStart
-        let headerBytes = Data(UnsafeRawBufferPointer(rebasing: bytes[8..<dataStart]))
+        let rawHeader = UnsafeRawBufferPointer(rebasing: bytes[8..<dataStart])
+        let (entries, items) = countItems(rawHeader)
+        guard entries <= maxTensors + 1 else {  // + 1: __metadata__
+            throw corrupt("header has \(entries) entries, more than the \(maxTensors) tensors a file may hold")
+        }
+        guard items <= maxHeaderItems else {
+            throw corrupt("header has \(items) JSON members and array items, more than \(maxHeaderItems)")
+        }
+        let headerBytes = Data(rawHeader)
 
         let json: Any
         do { json = try JSONSerialization.jsonObject(with: headerBytes) } catch {
@@ -74,6 +87,30 @@ enum SafetensorsReader {
                 fileName: fileName, mapping: mapping, storageByteOffset: dataStart + begin, storageElementCount: count)
         }
         return (tensors, metadata)
+    }
+
+    /// Counts, outside strings, the members of the top-level object (its `:`) and all members and array items
+    /// (every `:` and `,`). Not a validator: malformed JSON is still left to the parser.
+    static func countItems(_ json: UnsafeRawBufferPointer) -> (topLevel: Int, all: Int) {
+        var depth = 0, topLevel = 0, all = 0
+        var inString = false, escaped = false
+        for byte in json {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+            case UInt8(ascii: ":"):
+                all += 1
+                if depth == 1 { topLevel += 1 }
+            case UInt8(ascii: ","): all += 1
+            default: break
+            }
+        }
+        return (topLevel, all)
     }
 
     /// A JSON array of non-fractional numbers as Ints (nil for anything else).

@@ -45,6 +45,11 @@ enum TorchArchiveReader {
 
     // MARK: - Collecting tensors
 
+    /// Most tensors + metadata values one archive may name, and most (name, value) pairs the walk may build:
+    /// the pickle memo lets a 65-byte file share one container 2^30 ways, so the walk is bounded, not the file.
+    static let maxEntries = 100_000
+    static let maxWalkSteps = 2_000_000
+
     private struct Collector {
         let zip: ZipArchive
         let mapping: MappedFile
@@ -55,55 +60,123 @@ enum TorchArchiveReader {
         /// Storage key -> (byte offset in the file, byte count), resolved once per shared storage.
         var storages: [String: Range<Int>] = [:]
 
+        /// What a value contributes, by name relative to the value: a tensor or a metadata scalar.
+        enum Leaf { case tensor(PickledTensor), scalar(String) }
+        typealias Leaves = [(name: String, leaf: Leaf)]
+        /// Containers already walked (values shared through the pickle memo are converted once, then reused).
+        private var walked: [ObjectIdentifier: Leaves] = [:]
+        private var steps = 0
+
+        init(zip: ZipArchive, mapping: MappedFile, fileName: String, prefix: String) {
+            self.zip = zip
+            self.mapping = mapping
+            self.fileName = fileName
+            self.prefix = prefix
+        }
+
         private func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
         /// state dicts, nested dicts, lists: tensors by dotted path, scalars into `metadata`.
         mutating func collectValue(_ value: PickleValue, path: String, depth: Int) throws {
-            guard depth <= TorchArchiveReader.maxDepth else {
-                throw CheckpointError.unsupported(file: fileName, reason: "'\(path)' is nested deeper than \(TorchArchiveReader.maxDepth) levels")
-            }
-            switch value {
-            case .tensor(let t):
-                try addTensor(t, name: path)
-            case .dict(let dict):
-                for (key, item) in dict.entries {
-                    let name: String
-                    switch key {
-                    case .string(let s): name = s
-                    case .int(let i): name = String(i)
-                    default: continue  // non-string keys cannot form a dotted name
-                    }
-                    try collectValue(item, path: join(path, name), depth: depth + 1)
-                }
-            case .list(let list):
-                for (i, item) in list.items.enumerated() { try collectValue(item, path: join(path, String(i)), depth: depth + 1) }
-            case .tuple(let tuple):
-                for (i, item) in tuple.items.enumerated() { try collectValue(item, path: join(path, String(i)), depth: depth + 1) }
-            case .object(let object) where object.module.hasPrefix("__torch__"):
-                try collectModule(object, path: path, depth: depth + 1)
-            case .int(let v): metadata[path] = String(v)
-            case .float(let v): metadata[path] = String(v)
-            case .bool(let v): metadata[path] = String(v)
-            case .string(let v): metadata[path] = v
-            default: break
-            }
+            try store(try leaves(of: value, path: path, depth: depth))
         }
 
         /// A TorchScript module: tensor attributes and submodules by dotted path (the `state_dict()` names).
         mutating func collectModule(_ module: PickleObject, path: String, depth: Int) throws {
-            guard depth <= TorchArchiveReader.maxDepth else {
-                throw CheckpointError.unsupported(file: fileName, reason: "module '\(path)' is nested deeper than \(TorchArchiveReader.maxDepth) levels")
-            }
-            guard case .dict(let attributes)? = module.state else { return }
-            for (key, value) in attributes.entries {
-                guard case .string(let name) = key else { continue }
-                switch value {
-                case .tensor(let t): try addTensor(t, name: join(path, name))
-                case .object(let child) where child.module.hasPrefix("__torch__"):
-                    try collectModule(child, path: join(path, name), depth: depth + 1)
-                default: break  // `training`, hooks, ints: not part of the state dict
+            try store(try moduleLeaves(module, path: path, depth: depth))
+        }
+
+        private mutating func store(_ leaves: Leaves) throws {
+            guard leaves.count <= TorchArchiveReader.maxEntries else { throw tooMany() }
+            for (name, leaf) in leaves {
+                switch leaf {
+                case .tensor(let t): try addTensor(t, name: name)
+                case .scalar(let s): metadata[name] = s
                 }
             }
+        }
+
+        private func tooMany() -> CheckpointError {
+            .unsupported(file: fileName, reason: "the pickle names more than \(TorchArchiveReader.maxEntries) tensors and values (shared containers repeated?); refusing to expand it")
+        }
+
+        /// Appends a child's leaves under `key`, counting the work so shared containers cannot explode it.
+        private mutating func append(_ child: Leaves, under key: String, to out: inout Leaves) throws {
+            steps += child.count
+            guard steps <= TorchArchiveReader.maxWalkSteps, out.count + child.count <= TorchArchiveReader.maxEntries else {
+                throw tooMany()
+            }
+            for (name, leaf) in child { out.append((name.isEmpty ? key : "\(key).\(name)", leaf)) }
+        }
+
+        private func checkDepth(_ depth: Int, _ what: String, _ path: String) throws {
+            guard depth <= TorchArchiveReader.maxDepth else {
+                throw CheckpointError.unsupported(file: fileName, reason: "\(what) '\(path)' is nested deeper than \(TorchArchiveReader.maxDepth) levels")
+            }
+        }
+
+        /// The leaves of `value` named relative to it (`path` is only for messages).
+        private mutating func leaves(of value: PickleValue, path: String, depth: Int) throws -> Leaves {
+            try checkDepth(depth, "value", path)
+            switch value {
+            case .tensor(let t): return [("", .tensor(t))]
+            case .int(let v): return [("", .scalar(String(v)))]
+            case .float(let v): return [("", .scalar(String(v)))]
+            case .bool(let v): return [("", .scalar(String(v)))]
+            case .string(let v): return [("", .scalar(v))]
+            case .object(let object) where object.module.hasPrefix("__torch__"):
+                return try moduleLeaves(object, path: path, depth: depth + 1)
+            case .dict, .list, .tuple:
+                guard let container = value.container else { return [] }
+                let id = ObjectIdentifier(container)
+                if let known = walked[id] { return known }
+                var out: Leaves = []
+                switch value {
+                case .dict(let dict):
+                    for (key, item) in dict.entries {
+                        let name: String
+                        switch key {
+                        case .string(let s): name = s
+                        case .int(let i): name = String(i)
+                        default: continue  // non-string keys cannot form a dotted name
+                        }
+                        try append(try leaves(of: item, path: join(path, name), depth: depth + 1), under: name, to: &out)
+                    }
+                case .list(let list):
+                    for (i, item) in list.items.enumerated() {
+                        try append(try leaves(of: item, path: join(path, String(i)), depth: depth + 1), under: String(i), to: &out)
+                    }
+                case .tuple(let tuple):
+                    for (i, item) in tuple.items.enumerated() {
+                        try append(try leaves(of: item, path: join(path, String(i)), depth: depth + 1), under: String(i), to: &out)
+                    }
+                default: break
+                }
+                walked[id] = out
+                return out
+            default: return []
+            }
+        }
+
+        /// A module's tensor attributes and submodules, relative to the module.
+        private mutating func moduleLeaves(_ module: PickleObject, path: String, depth: Int) throws -> Leaves {
+            try checkDepth(depth, "module", path)
+            let id = ObjectIdentifier(module)
+            if let known = walked[id] { return known }
+            var out: Leaves = []
+            if case .dict(let attributes)? = module.state {
+                for (key, value) in attributes.entries {
+                    guard case .string(let name) = key else { continue }
+                    switch value {
+                    case .tensor(let t): try append([("", .tensor(t))], under: name, to: &out)
+                    case .object(let child) where child.module.hasPrefix("__torch__"):
+                        try append(try moduleLeaves(child, path: join(path, name), depth: depth + 1), under: name, to: &out)
+                    default: break  // `training`, hooks, ints: not part of the state dict
+                    }
+                }
+            }
+            walked[id] = out
+            return out
         }
 
         private mutating func addTensor(_ t: PickledTensor, name: String) throws {

@@ -1,5 +1,6 @@
 /// A minimal reader for the zip archives `torch.save` / `torch.jit.save` write: central directory, stored
-/// (uncompressed) entries and ZIP64 sizes. Entry data is located in place, never copied.
+/// (uncompressed) entries and ZIP64 sizes. Entry data is located in place, never copied, and its CRC-32 is
+/// checked when the entry is first located (a flipped bit in a weight is an error, not a silently wrong model).
 struct ZipArchive {
     struct Entry {
         let name: String
@@ -9,6 +10,8 @@ struct ZipArchive {
         let compressedSize: Int
         let uncompressedSize: Int
         let localHeaderOffset: Int
+        /// CRC-32 of the uncompressed data, from the central directory.
+        let crc: UInt32
     }
 
     let fileName: String
@@ -83,7 +86,8 @@ struct ZipArchive {
             try reader.seek(to: at + 8, "central header")
             let flags = try reader.u16("flags")
             let method = try reader.u16("compression method")
-            try reader.seek(to: at + 20, "central header")
+            try reader.seek(to: at + 16, "central header")
+            let crc = try reader.u32("CRC-32")
             var compressed = Int(try reader.u32("compressed size"))
             var uncompressed = Int(try reader.u32("uncompressed size"))
             let nameLength = Int(try reader.u16("name length"))
@@ -108,7 +112,7 @@ struct ZipArchive {
             }
             index[name] = entries.count
             entries.append(Entry(name: name, method: method, flags: flags, compressedSize: compressed,
-                                 uncompressedSize: uncompressed, localHeaderOffset: localOffset))
+                                 uncompressedSize: uncompressed, localHeaderOffset: localOffset, crc: crc))
         }
         self.entries = entries
         self.index = index
@@ -143,8 +147,15 @@ struct ZipArchive {
         guard start <= bytes.count, entry.uncompressedSize <= bytes.count - start else {
             throw corrupt("data (\(entry.uncompressedSize) bytes at byte \(start)) runs past the end of the file (\(bytes.count) bytes)")
         }
-        return start..<(start + entry.uncompressedSize)
+        let range = start..<(start + entry.uncompressedSize)
+        let actual = CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[range]))
+        guard actual == entry.crc else {
+            throw corrupt("CRC-32 mismatch: the data hashes to \(hex(actual)) but the central directory records \(hex(entry.crc)) (file damaged?)")
+        }
+        return range
     }
+
+    private func hex(_ v: UInt32) -> String { "0x" + String(v, radix: 16, uppercase: false) }
 
     /// The bytes of a stored entry (a view into the file).
     func data(of entry: Entry) throws -> UnsafeRawBufferPointer {

@@ -7,7 +7,7 @@ extension Image {
     /// round((size - crop) / 2) with Python's round-half-to-even (a 21-pixel margin splits 10 | 11); when it
     /// does not, torchvision first pads (crop - size) // 2 zeros before and the rest after.
     public func centerCropped(width tw: Int, height th: Int) -> Image {
-        precondition(tw > 0 && th > 0, "centerCropped: target \(tw)x\(th)")
+        precondition(PillowResize.sideRange.contains(tw) && PillowResize.sideRange.contains(th), "centerCropped: target \(tw)x\(th)")
         func offset(_ size: Int, _ crop: Int) -> Int {
             crop > size ? -((crop - size) / 2) : Int((Double(size - crop) / 2).rounded(.toNearestOrEven))
         }
@@ -32,10 +32,23 @@ extension Image {
     /// torchvision `Resize(n)` with an int (`_compute_resized_output_size`): the short side becomes `n`,
     /// the long side int(n * long / short) (truncated); a square image becomes n x n.
     public static func shortestSideSize(width: Int, height: Int, shortSide n: Int) -> (width: Int, height: Int) {
-        if width <= height {
-            return (n, Int(Double(n * height) / Double(width)))
+        // In Double throughout: n * side can overflow Int for hostile n; the result is clamped into Int.
+        func long(_ side: Int, _ short: Int) -> Int {
+            let v = (Double(n) * Double(side) / Double(max(short, 1))).rounded(.towardZero)
+            return v >= Double(Int.max) ? Int.max : Int(v)
         }
-        return (Int(Double(n * width) / Double(height)), n)
+        if width <= height { return (n, long(height, width)) }
+        return (long(width, height), n)
+    }
+
+    /// Throws unless a shortest-side resize to `n` stays within `PillowResize.validate`: a 1x29999 strip resized
+    /// to 224 would be 224x6719776 (4.5 GB) before any crop.
+    public func validateShortestSide(to n: Int) throws {
+        guard width >= 1, height >= 1 else {
+            throw ImageIOError.badSize(what: "shortest-side resize of an empty \(width)x\(height) image", width: n, height: n, allowed: PillowResize.sideRange)
+        }
+        let (w, h) = Image.shortestSideSize(width: width, height: height, shortSide: n)
+        try PillowResize.validate(width: w, height: h, what: "shortest-side resize of a \(width)x\(height) image to \(n)")
     }
 
     /// torchvision `Resize(n, BICUBIC)` on a PIL image (Pillow's resize; unchanged when already that size).

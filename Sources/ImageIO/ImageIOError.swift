@@ -12,6 +12,9 @@ public enum ImageIOError: Error, CustomStringConvertible, Equatable {
     case tooLarge(path: String, width: Int, height: Int)
     /// Encoding or writing failed.
     case writeFailed(path: String, reason: String)
+    /// A resize (or preprocessing) target outside the accepted sides, e.g. the long side of a shortest-side resize
+    /// of a 1x29999 strip; `what` says which operation asked for it.
+    case badSize(what: String, width: Int, height: Int, allowed: ClosedRange<Int>)
 
     public var description: String {
         switch self {
@@ -21,6 +24,8 @@ public enum ImageIOError: Error, CustomStringConvertible, Equatable {
         case let .tooLarge(path, w, h):
             return "\(path): image is \(w)x\(h), beyond the limits (\(ImageDecoder.maxSide) px a side, \(ImageDecoder.maxPixels) pixels)"
         case let .writeFailed(path, reason): return "\(path): cannot write image: \(reason)"
+        case let .badSize(what, w, h, allowed):
+            return "\(what): target \(w)x\(h) is outside \(allowed.lowerBound)...\(allowed.upperBound) pixels a side"
         }
     }
 }

@@ -79,11 +79,33 @@ public enum PillowResize {
         return Coefficients(start: start, count: count, weights: weights, maxTaps: maxTaps)
     }
 
+    // MARK: - Limits
+
+    /// Largest target side accepted (a 16384² RGB result is already 768 MiB).
+    public static let maxSide = 16384
+    /// Target sides `validate` accepts.
+    public static let sideRange = 1...maxSide
+
+    /// Throws unless `width` x `height` is a target `resize` can make: each side in `sideRange` and at most
+    /// `ImageDecoder.maxPixels` pixels. `what` names the operation in the message.
+    public static func validate(width: Int, height: Int, what: String = "resize") throws {
+        guard sideRange.contains(width), sideRange.contains(height), width * height <= ImageDecoder.maxPixels else {
+            throw ImageIOError.badSize(what: what, width: width, height: height, allowed: sideRange)
+        }
+    }
+
+    /// `resize` after `validate`: what input-driven callers use.
+    public static func checkedResize(_ image: Image, width: Int, height: Int, filter: Filter = .bicubic) throws -> Image {
+        try validate(width: width, height: height)
+        return resize(image, width: width, height: height, filter: filter)
+    }
+
     // MARK: - 8-bit
 
-    /// Resizes to `width` x `height` with Pillow's arithmetic (any channel count).
+    /// Resizes to `width` x `height` with Pillow's arithmetic (any channel count). The target must pass
+    /// `validate` (input-driven callers use `checkedResize`).
     public static func resize(_ image: Image, width: Int, height: Int, filter: Filter = .bicubic) -> Image {
-        precondition(width > 0 && height > 0, "resize: target \(width)x\(height)")
+        precondition(sideRange.contains(width) && sideRange.contains(height), "resize: target \(width)x\(height) outside \(sideRange)")
         if filter == .nearest { return nearest(image, width: width, height: height) }
         guard image.width > 0, image.height > 0 else { return Image(width: width, height: height, channels: image.channels) }
         var current = image
@@ -180,7 +202,7 @@ public enum PillowResize {
 
     /// Pillow's NEAREST resize, for masks and label maps.
     public static func nearest(_ image: Image, width: Int, height: Int) -> Image {
-        precondition(width > 0 && height > 0, "resize: target \(width)x\(height)")
+        precondition(sideRange.contains(width) && sideRange.contains(height), "resize: target \(width)x\(height) outside \(sideRange)")
         guard image.width > 0, image.height > 0 else { return Image(width: width, height: height, channels: image.channels) }
         let xs = nearestIndices(inSize: image.width, outSize: width), ys = nearestIndices(inSize: image.height, outSize: height)
         let ch = image.channels

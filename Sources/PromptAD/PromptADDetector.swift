@@ -26,6 +26,11 @@ public struct PromptADDetector: Sendable {
     }
 
     public init(model: CLIPModel, fitted: PromptADModel) throws {
+        try fitted.configuration.validate(for: model)
+        guard fitted.memoryBanks.count == fitted.configuration.memoryLayers.count,
+              fitted.galleries[.classification] != nil, fitted.galleries[.segmentation] != nil else {
+            throw PromptADError.badConfiguration("the model has \(fitted.memoryBanks.count) memory banks for \(fitted.configuration.memoryLayers.count) memory layers, or lacks a text gallery")
+        }
         let e = model.vision.outputDim, w = model.vision.width
         for (task, g) in fitted.galleries where g.shape != [2, e] {
             throw PromptADError.badConfiguration("the \(task.rawValue) text gallery is \(g.shape) but this CLIP's embedding is \(e)-d (wrong backbone?)")
@@ -39,7 +44,9 @@ public struct PromptADDetector: Sendable {
 
     /// images: [N, 3, S, S] normalised pixels; maps come out at mapSize x mapSize.
     public func detect(_ images: Tensor, mapSize: Int) throws -> Result {
-        detect(features: try PromptADImageFeatures.compute(images, model: model, configuration: fitted.configuration), mapSize: mapSize)
+        try model.vision.validate(imageShape: images.shape)
+        try Interpolation.validate(inputShape: [1, 1, 1], height: mapSize, width: mapSize)
+        return detect(features: try PromptADImageFeatures.compute(images, model: model, configuration: fitted.configuration), mapSize: mapSize)
     }
 
     public func detect(features f: PromptADImageFeatures, mapSize s: Int) -> Result {

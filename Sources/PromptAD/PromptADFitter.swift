@@ -19,6 +19,7 @@ public struct PromptADFitter {
 
     public init(model: CLIPModel, configuration: PromptADConfiguration, className: String, extraStates: [String] = [],
                 tokenizer: CLIPTokenizer) throws {
+        try configuration.validate(for: model)
         guard model.text.outputDim == model.vision.outputDim else {
             throw PromptADError.badConfiguration("text and vision embeddings differ (\(model.text.outputDim) vs \(model.vision.outputDim))")
         }

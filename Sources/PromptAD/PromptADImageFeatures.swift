@@ -14,6 +14,7 @@ public struct PromptADImageFeatures: Sendable {
 
     /// images: [N, 3, S, S] normalised pixels.
     public static func compute(_ images: Tensor, model: CLIPModel, configuration c: PromptADConfiguration) throws -> PromptADImageFeatures {
+        try model.vision.validate(imageShape: images.shape)
         let vision = model.vision, layers = vision.layers
         let official = c.memoryFeature == .official
         for l in c.memoryLayers where !(1...(official ? layers - 1 : layers)).contains(l) {

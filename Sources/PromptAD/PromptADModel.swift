@@ -100,14 +100,25 @@ public struct PromptADModel: Sendable {
         guard let configJSON = meta["configuration"], let configuration = try? PromptADConfiguration.fromJSON(configJSON) else {
             throw bad("unreadable 'configuration' metadata")
         }
+        do { try configuration.validate(source: "metadata 'configuration'") } catch PromptADError.badConfiguration(let reason) {
+            throw bad(reason)
+        }
         var contexts: [PromptADLoss.Task: PromptContext] = [:], galleries: [PromptADLoss.Task: Tensor] = [:]
         for task in PromptADLoss.Task.allCases {
             let g = try tensor("\(task.rawValue).text_features")
-            guard g.rank == 2, g.shape[0] == 2 else { throw bad("'\(task.rawValue).text_features' is \(g.shape), expected [2, E]") }
+            guard g.rank == 2, g.shape[0] == 2, g.shape[1] >= 1 else { throw bad("'\(task.rawValue).text_features' is \(g.shape), expected [2, E]") }
             galleries[task] = g
             if checkpoint.tensors["\(task.rawValue).normal_ctx"] != nil {
-                contexts[task] = PromptContext(normal: try tensor("\(task.rawValue).normal_ctx"),
-                                               anomaly: try tensor("\(task.rawValue).abnormal_ctx"))
+                let normal = try tensor("\(task.rawValue).normal_ctx"), anomaly = try tensor("\(task.rawValue).abnormal_ctx")
+                let width = g.shape[1] >= 1 ? normal.shape.last ?? 0 : 0
+                guard normal.rank == 3, normal.shape[0] >= 1, normal.shape[1] == configuration.normalContextTokens, width >= 1 else {
+                    throw bad("'\(task.rawValue).normal_ctx' has shape \(normal.shape), expected [n_pro, \(configuration.normalContextTokens), D]")
+                }
+                let expected = [configuration.learnedAnomalyPrompts, configuration.anomalyContextTokens, width]
+                guard anomaly.shape == expected else {
+                    throw bad("'\(task.rawValue).abnormal_ctx' has shape \(anomaly.shape), expected \(expected)")
+                }
+                contexts[task] = PromptContext(normal: normal, anomaly: anomaly)
             }
         }
         guard galleries[.classification]!.shape == galleries[.segmentation]!.shape else {
@@ -118,6 +129,13 @@ public struct PromptADModel: Sendable {
             throw bad("memory banks must be non-empty [k·P, W] tensors of one shape")
         }
         guard let scale = meta["logit_scale"].flatMap(Float.init) else { throw bad("missing 'logit_scale' metadata") }
+        // The score scale is exp(logit_scale) or logit_scale itself: finite, and exp must not overflow.
+        guard scale.isFinite, abs(scale) <= 80 else {
+            throw bad("metadata 'logit_scale' is \(scale), expected a finite value in -80...80")
+        }
+        for bank in banks where !(bank.rank == 2 && bank.shape[1] >= 1) {
+            throw bad("memory bank has shape \(bank.shape), expected [k·P, W]")
+        }
         let losses = (decode(meta["losses"]) as [String: [Float]]?) ?? [:]
         let model = PromptADModel(
             configuration: configuration, className: meta["class_name"] ?? "", states: decode(meta["states"]) ?? [],

@@ -40,7 +40,9 @@ public struct SemanticPrompts: Sendable {
             }
             // Zero-padded (as open_clip pads) to the group's longest prompt.
             let length = rows.map(\.count).max() ?? 1
-            return rows.map { $0 + Array(repeating: 0, count: length - $0.count) }
+            let padded = rows.map { $0 + Array(repeating: 0, count: length - $0.count) }
+            try text.validate(ids: padded)
+            return padded
         }
         self.normalPrompts = normalPrompts
         configuration = c

@@ -41,15 +41,17 @@ public struct WinCLIPDetector: Sendable {
         self.model = model
         self.scales = try scales.map { try WindowMasks(grid: grid, kernel: $0) }
         let (normal, anomalous) = WinCLIPPrompts.ensemble(className: className)
-        func meanEmbedding(_ texts: [String]) -> Tensor {
+        func meanEmbedding(_ texts: [String]) throws -> Tensor {
             // Zero-padded to the longest prompt, not to 77: the tower is causal, so the end-of-text feature is the same.
             let rows = texts.map { tokenizer.tokenize($0, contextLength: model.text.contextLength) }
             let length = rows.map(\.count).max() ?? 1
-            let e = model.text.forward(ids: rows.map { $0 + Array(repeating: 0, count: length - $0.count) })   // [count, E]
+            let padded = rows.map { $0 + Array(repeating: 0, count: length - $0.count) }
+            try model.text.validate(ids: padded)
+            let e = model.text.forward(ids: padded)   // [count, E]
             let count = e.shape[0], d = e.shape[1]
             return Tensor(shape: [1, d]) { c in (0..<count).reduce(0) { $0 + e[flat: $1 * d + c] } / Float(count) }
         }
-        textEmbeddings = Tensor.concatenate([meanEmbedding(normal), meanEmbedding(anomalous)])
+        textEmbeddings = Tensor.concatenate([try meanEmbedding(normal), try meanEmbedding(anomalous)])
     }
 
     public var grid: Int { model.vision.trainedGrid }

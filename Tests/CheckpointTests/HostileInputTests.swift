@@ -205,7 +205,7 @@ enum Pickle {
     }
 }
 
-/// A minimal stored-entry zip writer (CRCs left zero: the reader does not check them).
+/// A minimal stored-entry zip writer with real CRC-32s (the reader checks them); `badCRC` names an entry to lie about.
 enum TestZip {
     private static func le16(_ v: Int) -> [UInt8] { [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF)] }
     private static func le32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) & 0xFF) } }
@@ -214,18 +214,19 @@ enum TestZip {
 
     /// - Parameter zip64: write every size and offset through the ZIP64 extra field and end records, as
     ///   writers do for archives above 4 GiB.
-    static func make(_ entries: [(String, [UInt8])], zip64: Bool = false) -> [UInt8] {
+    static func make(_ entries: [(String, [UInt8])], zip64: Bool = false, badCRC: String? = nil) -> [UInt8] {
         var out: [UInt8] = []
         var central: [UInt8] = []
         let saturated = 0xFFFF_FFFF
         for (name, data) in entries {
             let offset = out.count
             let n = Array(name.utf8)
-            out += le32(0x0403_4B50) + le16(20) + le16(0) + le16(0) + le16(0) + le16(0) + le32(0)
+            let crc = Int(data.withUnsafeBytes { CRC32.checksum($0) } ^ (name == badCRC ? 1 : 0))
+            out += le32(0x0403_4B50) + le16(20) + le16(0) + le16(0) + le16(0) + le16(0) + le32(crc)
                 + le32(data.count) + le32(data.count) + le16(n.count) + le16(0) + n + data
             let extra = zip64 ? le16(1) + le16(24) + le64(data.count) + le64(data.count) + le64(offset) : []
             let size32 = zip64 ? saturated : data.count
-            central += le32(0x0201_4B50) + le16(45) + le16(45) + le16(0) + le16(0) + le16(0) + le16(0) + le32(0)
+            central += le32(0x0201_4B50) + le16(45) + le16(45) + le16(0) + le16(0) + le16(0) + le16(0) + le32(crc)
                 + le32(size32) + le32(size32) + le16(n.count) + le16(extra.count) + le16(0) + le16(0) + le16(0)
                 + le32(0) + le32(zip64 ? saturated : offset) + n + extra
         }

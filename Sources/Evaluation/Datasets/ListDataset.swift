@@ -20,9 +20,7 @@ public struct ListDataset: DatasetReader {
     }
 
     public func samples(split: DatasetSplit, classes: [String]?) throws -> [String: [DatasetSample]] {
-        guard FileTree.isFile(path), let data = FileManager.default.contents(atPath: path) else {
-            throw DatasetError.missingRoot(path)
-        }
+        guard FileTree.isFile(path), let data = Self.contents(path) else { throw DatasetError.missingRoot(path) }
         let text = String(decoding: data, as: UTF8.self)
         let rows = FileTree.fileExtension(path).hasPrefix("json") ? try jsonRows(text) : try csvRows(text)
         let base = FileTree.parent(path)
@@ -53,6 +51,14 @@ public struct ListDataset: DatasetReader {
             out[name] = samples
         }
         return out
+    }
+
+    /// The file's bytes. An empty file is not read: FoundationEssentials' `contents(atPath:)` leaks the 4 KiB probe
+    /// buffer it allocates for a zero-length file (found by FuzzTesting/FuzzDatasetList, FailCases/ crash-da39a3...).
+    static func contents(_ path: String) -> Data? {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber
+        if size?.intValue == 0 { return Data() }
+        return FileManager.default.contents(atPath: path)
     }
 
     func parseLabel(_ s: String, line: Int) throws -> Bool {

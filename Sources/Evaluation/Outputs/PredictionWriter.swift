@@ -43,9 +43,22 @@ public final class PredictionWriter {
         return candidate
     }
 
+    /// The first non-finite score passed to `record`: `finish` throws it instead of writing scores.jsonl.
+    public private(set) var rejected: NonFiniteValueError?
+
     /// Records one image's result line; `map` names its map file in the folder; `extra` holds further JSON fields
-    /// (already encoded values).
+    /// (already encoded values). A non-finite score is not recorded: it is kept in `rejected` and makes `finish`
+    /// throw (use `append` to throw at once).
     public func record(image: String, score: Float, map: String? = nil, extra: [(String, String)] = []) {
+        do { try append(image: image, score: score, map: map, extra: extra) } catch {
+            if rejected == nil { rejected = error }
+        }
+    }
+
+    /// Records one image's result line, throwing `NonFiniteValueError` (and recording nothing) for a NaN or
+    /// infinite score, so `"score": nan` never reaches scores.jsonl.
+    public func append(image: String, score: Float, map: String? = nil, extra: [(String, String)] = []) throws(NonFiniteValueError) {
+        guard score.isFinite else { throw NonFiniteValueError(image: image, what: "score", value: score, index: nil) }
         var fields = ["\"image\": \(jsonString(image))", "\"score\": \(score)"]
         if let map { fields.append("\"map\": \(jsonString(map))") }
         for (k, v) in extra { fields.append("\(jsonString(k)): \(v)") }
@@ -54,11 +67,13 @@ public final class PredictionWriter {
 
     /// Writes a [H, W] map as `<stem>.npy`.
     public func writeMap(_ values: [Float], height: Int, width: Int, stem: String) throws {
+        try NonFiniteValues.check(map: values, image: stem)
         try NumpyArrayFile.write(values, shape: [height, width], to: try outputPath("\(stem).npy"))
     }
 
-    /// Writes `scores.jsonl` atomically.
+    /// Writes `scores.jsonl` atomically; throws the first non-finite score `record` refused, writing nothing.
     public func finish() throws {
+        if let rejected { throw rejected }
         let text = lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
         try AtomicFileWriter.write(Data(text.utf8), to: try outputPath("scores.jsonl"))
     }

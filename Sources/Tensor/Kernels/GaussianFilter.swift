@@ -9,7 +9,17 @@ public struct GaussianFilter: Sendable {
     let weights: [Double]   // 2*radius + 1 taps
 
     public init(sigma: Double, truncate: Double = 4.0) {
+        // Settings are validated where they are read (configurations, metadata); a negative or non-finite sigma
+        // would make an empty range or a NaN radius here.
+        precondition(sigma.isFinite && sigma >= 0 && truncate.isFinite && truncate >= 0 && truncate * sigma < 1e7,
+                     "GaussianFilter: sigma \(sigma), truncate \(truncate)")
         self.sigma = sigma
+        // scipy leaves an axis untouched for sigma ~ 0 (the formula below would divide 0 by 0)
+        guard sigma > 1e-15 else {
+            radius = 0
+            weights = [1]
+            return
+        }
         radius = Int(truncate * sigma + 0.5)
         var w = (-radius...radius).map { x in Foundation.exp(-0.5 * Double(x * x) / (sigma * sigma)) }
         let sum = w.reduce(0, +)

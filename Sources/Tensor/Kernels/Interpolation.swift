@@ -55,9 +55,28 @@ public enum Interpolation {
         return [far(t + 1), near(t), near(1 - t), far(2 - t)]
     }
 
-    /// Resizes `input` [C, H, W] to [C, outH, outW].
+    /// Largest output side `validate` accepts (map upsampling and positional-embedding grids stay far below it).
+    public static let maxSide = 16384
+
+    /// Throws unless `resize` can take `inputShape` [C, H, W] to [C, height, width]: every side at least 1 (an
+    /// empty grid has no pixel to sample), outputs at most `maxSide`, and the result within the memory budget.
+    public static func validate(inputShape: [Int], height: Int, width: Int) throws {
+        guard inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 }) else {
+            throw InterpolationError.badInput(shape: inputShape)
+        }
+        guard (1...maxSide).contains(height), (1...maxSide).contains(width) else {
+            throw InterpolationError.badOutput(height: height, width: width, maxSide: maxSide)
+        }
+        try MemoryBudget.check(elements: MemoryBudget.product([inputShape[0], height, width]),
+                               for: "resizing \(inputShape) to \(height)x\(width)")
+    }
+
+    /// Resizes `input` [C, H, W] to [C, outH, outW]. Sizes must pass `validate` (checked only in builds with
+    /// preconditions; input code calls `validate` first).
     public static func resize(_ input: Tensor, height outH: Int, width outW: Int, mode: Mode) -> Tensor {
         precondition(input.rank == 3, "Interpolation.resize expects [C, H, W], got \(input.shape)")
+        precondition(input.shape.allSatisfy { $0 >= 1 } && outH >= 1 && outW >= 1,
+                     "Interpolation.resize: \(input.shape) -> \(outH)x\(outW) has an empty side")
         let c = input.shape[0], h = input.shape[1], w = input.shape[2]
         let ty = taps(mode: mode, inSize: h, outSize: outH)
         let tx = taps(mode: mode, inSize: w, outSize: outW)
@@ -88,6 +107,8 @@ extension Interpolation {
     /// (the transpose of the linear resampling map; clamped border taps accumulate).
     public static func resizeBackward(_ gradOutput: Tensor, height inH: Int, width inW: Int, mode: Mode) -> Tensor {
         precondition(gradOutput.rank == 3, "Interpolation.resizeBackward expects [C, H, W], got \(gradOutput.shape)")
+        precondition(gradOutput.shape.allSatisfy { $0 >= 1 } && inH >= 1 && inW >= 1,
+                     "Interpolation.resizeBackward: \(gradOutput.shape) -> \(inH)x\(inW) has an empty side")
         let c = gradOutput.shape[0], outH = gradOutput.shape[1], outW = gradOutput.shape[2]
         let ty = taps(mode: mode, inSize: inH, outSize: outH)
         let tx = taps(mode: mode, inSize: inW, outSize: outW)
@@ -107,5 +128,20 @@ extension Interpolation {
             }
         }
         return grad
+    }
+}
+
+/// Why `Interpolation.validate` refused a resize.
+public enum InterpolationError: Error, CustomStringConvertible, Equatable {
+    /// The input is not [C, H, W] with every size at least 1.
+    case badInput(shape: [Int])
+    /// An output side outside 1...maxSide.
+    case badOutput(height: Int, width: Int, maxSide: Int)
+
+    public var description: String {
+        switch self {
+        case .badInput(let shape): return "interpolation: input has shape \(shape), expected [C, H, W] with every size at least 1"
+        case let .badOutput(h, w, maxSide): return "interpolation: output \(h)x\(w), expected each side in 1...\(maxSide)"
+        }
     }
 }

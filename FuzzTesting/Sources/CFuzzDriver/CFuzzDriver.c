@@ -1,0 +1,2 @@
+// Header-only shim: the driver itself comes from libFuzzer (-sanitize=fuzzer).
+#include "CFuzzDriver.h"
