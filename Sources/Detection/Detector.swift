@@ -56,6 +56,7 @@ extension Detector {
     public func predict(_ images: [Image], names: [String]? = nil, context: ExecutionContext = .shared) throws -> [Prediction] {
         guard !images.isEmpty else { return [] }
         let start = DispatchTime.now().uptimeNanoseconds
+        for image in images { try preprocessor.validate(image) }
         let pixels = preprocessor.batch(images)
         let prepared = DispatchTime.now().uptimeNanoseconds
         var computeStart = prepared

@@ -133,7 +133,9 @@ public enum DetectorFactory {
             recorded: Activation(rawValue: fitted.activation), fallback: options.defaults.activation(.promptad), notice: options.notice)
         let detector = try PromptADDetector(model: model, fitted: fitted)
         let mapSide = request.mapSize ?? fitted.configuration.imageSize
-        guard mapSide >= 1 else { throw DetectionError.badSetting(setting: "map-size", reason: "must be positive, got \(mapSide)") }
+        guard (1...Interpolation.maxSide).contains(mapSide) else {
+            throw DetectionError.badSetting(setting: "map-size", reason: "must be in 1...\(Interpolation.maxSide), got \(mapSide)")
+        }
         var spec = DetectorSpec(method: .promptad)
         spec.clip = JSONFile.absolute(clipPath)
         spec.clipFingerprint = fingerprint
@@ -160,7 +162,9 @@ public enum DetectorFactory {
         let preprocessor = ImagePreprocessor(size: model.vision.nativeImageSize, resize: .square)
         if !shots.isEmpty {
             // A reference that cannot be read is an error, not a skip: the user chose these images.
-            try detector.setReferences(preprocessor.batch(try shots.map { try ImageDecoder.decodeRGB(path: $0) }))
+            let references = try shots.map { try ImageDecoder.decodeRGB(path: $0) }
+            for image in references { try preprocessor.validate(image) }
+            try detector.setReferences(preprocessor.batch(references))
             let names = shots.prefix(6).map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
             options.notice("WinCLIP+: \(shots.count) reference image(s): \(names)\(shots.count > 6 ? ", ..." : "")")
         }

@@ -30,6 +30,8 @@ struct BenchAnomalyCLIP: ParsableCommand {
         let prompts = PromptParameters.random(width: model.text.width, configuration: config, seed: 2)
         let detector = try AnomalyCLIPDetector(model: model, prompts: prompts, configuration: config, tokenizer: try CLIPTokenizer.shared())
         var rng = SeededGenerator(seed: 3)
+        try model.vision.validate(imageShape: [1, 3, imageSize, imageSize])
+        try model.vision.checkMemory(batch: 1, height: imageSize, width: imageSize)
         let image = Tensor.randomNormal([1, 3, imageSize, imageSize], std: 1, using: &rng)
 
         let inference = Benchmark.median(Benchmark.measure(runs: runs) { _ = detector.detect(image) })

@@ -28,6 +28,8 @@ struct BenchEncoder: ParsableCommand {
             : try clipOptions.loadModel()
         let size = imageSize ?? model.vision.nativeImageSize
         var rng = SeededGenerator(seed: 2)
+        try model.vision.validate(imageShape: [batch, 3, size, size])
+        try model.vision.checkMemory(batch: batch, height: size, width: size)
         let images = Tensor.randomNormal([batch, 3, size, size], std: 1, using: &rng)
         let timings = Benchmark.measure(runs: runs) { _ = model.encodeImage(images) }
         let flops = EncoderFLOPs.vision(model.vision, imageSize: size) * Double(batch)
@@ -65,6 +67,12 @@ struct BenchSGEMM: ParsableCommand {
         let given = [m, n, k].compactMap { $0 }
         guard given.isEmpty || given.count == 3 else { throw ValidationError("give all of --m, --n and --k, or none") }
         guard given.allSatisfy({ $0 > 0 }) else { throw ValidationError("--m, --n and --k must be positive") }
+        if let m, let n, let k {
+            // A, B and C of the product.
+            let total = [MemoryBudget.product([m, k]), MemoryBudget.product([k, n]), MemoryBudget.product([m, n])]
+                .reduce(Optional(0)) { sum, x in sum.flatMap { s in x.flatMap { s.addingReportingOverflow($0).overflow ? nil : s + $0 } } }
+            do { try MemoryBudget.check(elements: total, for: "sgemm \(m)x\(n)x\(k)") } catch { throw ValidationError("\(error)") }
+        }
     }
 
     func run() {

@@ -51,7 +51,7 @@ struct BenchEval: ParsableCommand {
             timed("per-image (decode, resize, map, Gaussian, mask; 2 threads)") {
                 Parallel.forEach(samples.count) { i in
                     do {
-                        let pixels = preprocessor.tensor(from: try ImageDecoder.decodeRGB(path: samples[i].imagePath))
+                        let pixels = try preprocessor.preprocess(try ImageDecoder.decodeRGB(path: samples[i].imagePath))
                         let map = gaussian.apply(Interpolation.resize(patchMap(pixels), height: side, width: side, mode: .bilinear))
                         var mask: [UInt8]? = nil
                         if let path = samples[i].maskPath {

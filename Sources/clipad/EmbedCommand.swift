@@ -28,13 +28,13 @@ struct EmbedCommand: ParsableCommand {
         if !text.isEmpty {
             let tokenizer = try CLIPTokenizer.shared()
             let ids = tokenizer.tokenizePadded(text, contextLength: model.text.contextLength).map { $0.map(Int.init) }
-            let embeddings = model.encodeText(ids: ids)
+            let embeddings = try model.encodeText(validating: ids)
             for (i, t) in text.enumerated() { printLine(input: t, embeddings[i]) }
         } else {
             let preprocessor = ImagePreprocessor(size: imageSize ?? model.vision.nativeImageSize, resize: .shortestSideCenterCrop)
             for path in image {
                 let pixels = try preprocessor.load(path: path)
-                let embedding = model.encodeImage(pixels.reshaped([1] + pixels.shape))
+                let embedding = try model.encodeImage(validating: pixels.reshaped([1] + pixels.shape))
                 printLine(input: path, embedding[0])
             }
         }

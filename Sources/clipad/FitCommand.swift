@@ -123,7 +123,7 @@ struct FitCommand: ParsableCommand {
         var progress = ProgressLine(total: paths.count, label: "encoding \(label)s")
         var features: [PromptADImageFeatures] = []
         for path in paths {
-            let pixels = preprocessor.tensor(from: try ImageDecoder.decodeRGB(path: path))
+            let pixels = try preprocessor.preprocess(try ImageDecoder.decodeRGB(path: path))
             features.append(try PromptADImageFeatures.compute(pixels.reshaped([1, 3, config.imageSize, config.imageSize]),
                                                               model: model, configuration: config))
             progress.advance()
