@@ -5,7 +5,7 @@ import Tensor
 /// AnomalyCLIP behind the `Detector` face: square resize to the input side, DPAM features, the summed layer maps
 /// at that side, smoothed (official `test.py`).
 /// Mutated only by `DetectorFactory` before it hands the detector out; immutable afterwards.
-final class AnomalyCLIPDetection: Detector, @unchecked Sendable {
+final class AnomalyCLIPDetection: Detector, ThresholdsSettable, @unchecked Sendable {
     let detector: AnomalyCLIPDetector
     let prompts: PromptParameters
     let promptMetadata: [String: String]

@@ -29,6 +29,12 @@ public protocol Detector: AnyObject, Sendable {
     func saveModel(with thresholds: CalibratedThresholds, to path: String) throws -> Bool
 }
 
+/// The factory's hook for the thresholds it checked (the method adapters; set once, before the detector is handed out).
+protocol ThresholdsSettable: AnyObject {
+    var thresholds: CalibratedThresholds? { get set }
+    var spec: DetectorSpec { get set }
+}
+
 /// A method's raw result for a batch.
 public struct MethodOutput {
     public var scores: [Float]

@@ -33,37 +33,38 @@ public enum DetectorFactory {
     /// The detector and the warnings the user must see (thresholds used with --force).
     public static func make(_ request: DetectorSpec, options: Options = Options()) throws -> (detector: any Detector, warnings: [String]) {
         let detector: any Detector
-        var stored: CalibratedThresholds?
+        let stored: CalibratedThresholds?
         switch request.method {
         case .anomalyclip: (detector, stored) = try makeAnomalyCLIP(request, options)
         case .promptad: (detector, stored) = try makePromptAD(request, options)
-        case .winclip: detector = try makeWinCLIP(request, options)
+        case .winclip: (detector, stored) = (try makeWinCLIP(request, options), nil)   // no model file
         }
         try request.checkSettingsApply(resolved: detector.spec)
-        var chosen: (CalibratedThresholds, String)? = nil
-        if options.ignoreThresholds {
-        } else if let file = options.thresholdsFile {
-            chosen = (try CalibratedThresholds.read(jsonFile: file), "the thresholds in \(JSONFile.absolute(file))")
-        } else if let given = request.thresholds {
-            chosen = (given, "the spec's thresholds")
-        } else if let stored {
-            chosen = (stored, "the thresholds stored in \(JSONFile.absolute(detector.spec.model ?? detector.spec.prompts ?? ""))")
-        }
         var warnings: [String] = []
-        if let (thresholds, what) = chosen {
+        if !options.ignoreThresholds, let (thresholds, what) = try chooseThresholds(request, stored: stored, detector: detector, options) {
             warnings = try thresholds.check(against: detector.identity, what: what, force: options.force)
             setThresholds(thresholds, on: detector)
         }
         return (detector, warnings)
     }
 
-    static func setThresholds(_ t: CalibratedThresholds, on detector: any Detector) {
-        switch detector {
-        case let d as AnomalyCLIPDetection: d.thresholds = t; d.spec.thresholds = t
-        case let d as PromptADDetection: d.thresholds = t; d.spec.thresholds = t
-        case let d as WinCLIPDetection: d.thresholds = t; d.spec.thresholds = t
-        default: break
+    /// A thresholds file, else the spec's, else the model file's; with a phrase naming where they came from.
+    static func chooseThresholds(_ request: DetectorSpec, stored: CalibratedThresholds?, detector: any Detector,
+                                 _ options: Options) throws -> (CalibratedThresholds, String)? {
+        if let file = options.thresholdsFile {
+            return (try CalibratedThresholds.read(jsonFile: file), "the thresholds in \(JSONFile.absolute(file))")
         }
+        if let given = request.thresholds { return (given, "the spec's thresholds") }
+        if let stored {
+            return (stored, "the thresholds stored in \(JSONFile.absolute(detector.spec.model ?? detector.spec.prompts ?? ""))")
+        }
+        return nil
+    }
+
+    static func setThresholds(_ t: CalibratedThresholds, on detector: any Detector) {
+        guard let d = detector as? any ThresholdsSettable else { return }
+        d.thresholds = t
+        d.spec.thresholds = t
     }
 
     static func require<T>(_ value: T?, _ setting: DetectorSpec.Setting, _ method: DetectionMethod, _ why: String) throws -> T {

@@ -5,7 +5,7 @@ import Tensor
 /// PromptAD behind the `Detector` face: square resize to the model's input size, the fused textual/visual map
 /// smoothed at the map size, the official image score.
 /// Mutated only by `DetectorFactory` before it hands the detector out; immutable afterwards.
-final class PromptADDetection: Detector, @unchecked Sendable {
+final class PromptADDetection: Detector, ThresholdsSettable, @unchecked Sendable {
     let detector: PromptADDetector
     let metadata: [String: String]
     var spec: DetectorSpec

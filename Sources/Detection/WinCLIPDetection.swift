@@ -5,7 +5,7 @@ import WinCLIP
 /// WinCLIP behind the `Detector` face: square resize to the backbone's native size, the zero-shot (or, with shots,
 /// few-shot) map upsampled to that size, no smoothing.
 /// Mutated only by `DetectorFactory` before it hands the detector out; immutable afterwards.
-final class WinCLIPDetection: Detector, @unchecked Sendable {
+final class WinCLIPDetection: Detector, ThresholdsSettable, @unchecked Sendable {
     let detector: WinCLIPDetector
     var spec: DetectorSpec
     let preprocessor: ImagePreprocessor
