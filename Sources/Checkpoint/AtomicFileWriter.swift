@@ -15,6 +15,7 @@ public final class AtomicFileWriter {
     private(set) var position = 0
 
     public init(path: String) throws {
+        try OutputPath.checkFile(path)
         self.path = path
         fileName = CheckpointError.displayName(path)
         let directory = (path as NSString).deletingLastPathComponent
@@ -23,6 +24,7 @@ public final class AtomicFileWriter {
         guard fd >= 0 else {
             throw CheckpointError.io(file: fileName, reason: "cannot create temp file \(tempPath): \(String(cString: strerror(errno)))")
         }
+        TempFiles.register(tempPath)
     }
 
     deinit {
@@ -30,6 +32,7 @@ public final class AtomicFileWriter {
             close(fd)
             unlink(tempPath)
         }
+        TempFiles.unregister(tempPath)
     }
 
     // MARK: - Writing

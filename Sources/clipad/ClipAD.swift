@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpoint
 import Detection
 import Tensor
 
@@ -13,6 +14,7 @@ struct ClipADCommand: ParsableCommand {
 
     static func main() {
         RuntimeEnvironment.applyByReexecutingIfNeeded()
+        TempFiles.removeOnTerminationSignals()
         main(nil)
     }
 }

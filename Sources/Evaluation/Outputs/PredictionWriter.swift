@@ -18,7 +18,7 @@ public final class PredictionWriter {
         self.mapFormat = mapFormat
         guardInputs = OutputGuard(inputs: inputs)
         try guardInputs.check(path(for: "scores.jsonl"))
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try OutputPath.prepareFolder(directory)
     }
 
     /// The path of an output file in the folder, refused when it is one of the inputs.
