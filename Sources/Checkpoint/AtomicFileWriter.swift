@@ -15,9 +15,11 @@ public final class AtomicFileWriter {
     private(set) var position = 0
 
     public init(path: String) throws {
-        try OutputPath.checkFile(path)
         self.path = path
         fileName = CheckpointError.displayName(path)
+        do { try OutputPath.checkFile(path) } catch let problem as OutputPath.Problem {
+            throw CheckpointError.io(file: fileName, reason: problem.reason)
+        }
         let directory = (path as NSString).deletingLastPathComponent
         tempPath = (directory.isEmpty ? "" : directory + "/") + ".\(fileName).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         fd = open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)

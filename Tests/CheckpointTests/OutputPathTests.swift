@@ -17,15 +17,20 @@ final class OutputPathTests: XCTestCase {
 
     func testFileOutputsThatCannotBeFiles() throws {
         let dir = try folder()
-        XCTAssertEqual(reason { try AtomicFileWriter.write(Data("x".utf8), to: dir) }, "\(dir): is a folder; give a file name for this output")
-        XCTAssertEqual(reason { try AtomicFileWriter.write(Data("x".utf8), to: "/dev/null") },
+        XCTAssertEqual(reason { try OutputPath.checkFile(dir) }, "\(dir): is a folder; give a file name for this output")
+        XCTAssertEqual(reason { try OutputPath.checkFile("/dev/null") },
                        "/dev/null: exists and is not a regular file (a device, FIFO or socket); choose a file path")
-        XCTAssertEqual(reason { try AtomicFileWriter.write(Data("x".utf8), to: "\(dir)/missing/out.json") },
+        XCTAssertEqual(reason { try OutputPath.checkFile("\(dir)/missing/out.json") },
                        "\(dir)/missing/out.json: its folder \(dir)/missing does not exist")
         let loop = "\(dir)/loop"
         try FileManager.default.createSymbolicLink(atPath: loop, withDestinationPath: loop)
-        XCTAssertEqual(reason { try AtomicFileWriter.write(Data("x".utf8), to: loop) },
+        XCTAssertEqual(reason { try OutputPath.checkFile(loop) },
                        "\(loop): is a symbolic link to nothing (or a link loop); refusing to write through it")
+        // Through the atomic writer: the same reason after the file's name, and nothing left behind.
+        XCTAssertEqual(reason { try AtomicFileWriter.write(Data("x".utf8), to: "/dev/null") },
+                       "null: exists and is not a regular file (a device, FIFO or socket); choose a file path")
+        XCTAssertEqual(reason { try AtomicFileWriter.write(Data("x".utf8), to: loop) },
+                       "loop: is a symbolic link to nothing (or a link loop); refusing to write through it")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["loop"], "no temp file left behind")
     }
 
