@@ -254,7 +254,7 @@ final class ServerTests: XCTestCase {
             r = try await c.send("/v1/models/bottle/inspect", .post, headers: [.contentType: "image/png"], body: Data("garbage".utf8))
             XCTAssertEqual(r.status, .badRequest)
             r = try await c.send("/no/such/route")
-            XCTAssertEqual(r.status, .notFound); XCTAssertFalse(r.error.isEmpty)
+            XCTAssertEqual(r.status, .notFound); XCTAssertNotNil(r.json["error"] as? String)
         }
     }
 
@@ -272,13 +272,19 @@ final class ServerTests: XCTestCase {
         let server = self.server { $0.apiKey = "s3cret" }
         let png = fixtures.pngs[0]
         try await withClient(server) { c in
-            XCTAssertEqual(try await c.send("/v2/health/live").status, .ok)
-            XCTAssertEqual(try await c.send("/v2/health/ready").status, .ok)
-            XCTAssertEqual(try await c.send("/v2/models/bottle").status, .unauthorized)
-            XCTAssertEqual(try await c.send("/metrics").status, .unauthorized)
-            XCTAssertEqual(try await c.infer("bottle", Self.inferRequest([png])).status, .unauthorized)
-            XCTAssertEqual(try await c.send("/v2/models/bottle", headers: [.authorization: "Bearer wrong"]).status, .unauthorized)
-            XCTAssertEqual(try await c.send("/v2/models/bottle", headers: [.authorization: "Bearer s3cret"]).status, .ok)
+            let key: HTTPFields = [.authorization: "Bearer s3cret"], wrong: HTTPFields = [.authorization: "Bearer wrong"]
+            let live = try await c.send("/v2/health/live"), ready = try await c.send("/v2/health/ready")
+            XCTAssertEqual(live.status, .ok)
+            XCTAssertEqual(ready.status, .ok)
+            let metadata = try await c.send("/v2/models/bottle"), metrics = try await c.send("/metrics")
+            XCTAssertEqual(metadata.status, .unauthorized)
+            XCTAssertEqual(metrics.status, .unauthorized)
+            XCTAssertTrue(metadata.error.contains("Bearer"), metadata.error)
+            let infer = try await c.infer("bottle", Self.inferRequest([png]))
+            XCTAssertEqual(infer.status, .unauthorized)
+            let wrongKey = try await c.send("/v2/models/bottle", headers: wrong), rightKey = try await c.send("/v2/models/bottle", headers: key)
+            XCTAssertEqual(wrongKey.status, .unauthorized)
+            XCTAssertEqual(rightKey.status, .ok)
             let r = try await c.infer("bottle", Self.inferRequest([png]), headers: [.contentType: "application/json", .authorization: "Bearer s3cret"])
             XCTAssertEqual(r.status, .ok, r.error)
         }
