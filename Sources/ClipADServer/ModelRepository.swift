@@ -58,11 +58,28 @@ public struct ModelRepository: Sendable {
         return ModelRepository(folder: folder, entries: entries)
     }
 
+    /// A hand-written spec.json need not name a clipad_version (a run.json's spec, which records one, works as well).
+    static func readSpec(_ path: String) throws -> DetectorSpec {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ServerError.repository("\(path): cannot read (\(error.localizedDescription))")
+        }
+        if var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], object["spec"] == nil, object["clipad_version"] == nil {
+            object["clipad_version"] = ClipADVersion.current
+            do {
+                return try JSONDecoder().decode(DetectorSpec.self, from: JSONSerialization.data(withJSONObject: object))
+            } catch {
+                throw ServerError.repository("\(path): not a DetectorSpec (\(error))")
+            }
+        }
+        return try DetectorSpec.read(jsonFile: path)
+    }
+
     /// The spec an entry folder describes: its `spec.json`, else its single PromptAD model file.
     static func spec(forEntry folder: String) throws -> DetectorSpec {
         let specPath = URL(fileURLWithPath: folder).appendingPathComponent("spec.json").path
         if FileManager.default.fileExists(atPath: specPath) {
-            return try DetectorSpec.read(jsonFile: specPath).resolvingRelativePaths(against: folder)
+            return try readSpec(specPath).resolvingRelativePaths(against: folder)
         }
         let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".safetensors") }.sorted()
         guard files.count == 1 else {

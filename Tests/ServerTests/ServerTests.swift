@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdTesting
 import ImageIO
 import NIOCore
+import Tensor
 import XCTest
 
 /// `clipad serve` in-process on a tiny model repository: real requests through the router (and over HTTP for the
@@ -69,6 +70,11 @@ final class ServerTests: XCTestCase {
         if let id { r["id"] = id }
         if let outputs { r["outputs"] = outputs.map { ["name": $0] } }
         return r
+    }
+
+    /// What the model's detector returns for these images as one batch (the server batches a request's images).
+    func expected(_ model: String, _ pngs: [Data]) throws -> [Prediction] {
+        try repository.entries[model]!.detector!.predict(pngs.map { try ImageDecoder.decode(data: $0, name: "png", output: .rgb) })
     }
 
     func expected(_ model: String, _ png: Data) throws -> Prediction {
@@ -157,7 +163,7 @@ final class ServerTests: XCTestCase {
         let server = self.server()
         let pngs = fixtures.pngs
         for model in ["bottle", "cable"] {
-            let expected = try pngs.map { try self.expected(model, $0) }
+            let expected = try self.expected(model, pngs)
             try await withClient(server) { c in
                 let r = try await c.infer(model, Self.inferRequest(pngs, id: "req-7"))
                 XCTAssertEqual(r.status, .ok, r.error)
@@ -193,12 +199,13 @@ final class ServerTests: XCTestCase {
     func testInferBinaryDataExtension() async throws {
         let server = self.server()
         let pngs = fixtures.pngs
-        let expected = try pngs.map { try self.expected("bottle", $0) }
+        let expected = try self.expected("bottle", pngs)
         var tensor = Data()
         for png in pngs {
             withUnsafeBytes(of: UInt32(png.count).littleEndian) { tensor.append(contentsOf: $0) }
             tensor.append(png)
         }
+        let binaryTensor = tensor
         let header = try JSONSerialization.data(withJSONObject: [
             "inputs": [["name": "image", "datatype": "BYTES", "shape": [2], "parameters": ["binary_data_size": tensor.count]]],
             "parameters": ["binary_data_output": true],
@@ -206,7 +213,7 @@ final class ServerTests: XCTestCase {
         let field = HTTPField.Name("Inference-Header-Content-Length")!
         try await withClient(server) { c in
             let r = try await c.send("/v2/models/bottle/infer", .post, headers: [field: "\(header.count)", .contentType: "application/octet-stream"],
-                                     body: header + tensor)
+                                     body: header + binaryTensor)
             XCTAssertEqual(r.status, .ok, String(decoding: r.body, as: UTF8.self))
             guard let length = r.headers[field].flatMap(Int.init) else { return XCTFail("no Inference-Header-Content-Length in the reply") }
             let json = try JSONSerialization.jsonObject(with: r.body.prefix(length)) as? [String: Any] ?? [:]
