@@ -257,10 +257,10 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
         return response
     }
 
-    /// The model a path addresses (`/v2/models/NAME/...`, `/v1/models/NAME/...`), "" for server routes.
+    /// The model a path addresses (`/v2/models/NAME/...`, `/v1/models/NAME/...`), "_server" for server routes.
     func modelLabel(_ path: String) -> String {
         let parts = path.split(separator: "/")
-        guard parts.count >= 3, parts[1] == "models" else { return "" }
+        guard parts.count >= 3, parts[1] == "models" else { return "_server" }
         return models.contains(String(parts[2])) ? String(parts[2]) : "_unknown"
     }
 
