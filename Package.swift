@@ -31,6 +31,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
     ],
     targets: [
         // MARK: - System libraries
@@ -58,9 +61,16 @@ let package = Package(
         .target(name: "Detection", dependencies: ["Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP", "PromptAD", "WinCLIP", "Evaluation"],
                 resources: [.copy("Resources/method-defaults.json")], swiftSettings: fast),
 
+        // MARK: - `clipad serve`: KServe v2 / Open Inference Protocol over Hummingbird 2 -> Detection
+        .target(name: "ClipADServer", dependencies: [
+            "Detection", "ImageIO", "Evaluation",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: fast),
+
         // MARK: - Command-line tool (thin: parsing, progress and printing only)
         .executableTarget(name: "clipad", dependencies: [
-            "Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP", "PromptAD", "WinCLIP", "Evaluation", "Detection",
+            "Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP", "PromptAD", "WinCLIP", "Evaluation", "Detection", "ClipADServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
 
@@ -89,6 +99,12 @@ let package = Package(
                     swiftSettings: fast),
         // Replays FuzzTesting/Corpus and FuzzTesting/FailCases through the fuzzed parsers (no sanitizers needed).
         .testTarget(name: "FuzzReplayTests", dependencies: ["Checkpoint", "ImageIO", "Evaluation", "Tensor"], swiftSettings: fast),
+        // Starts the server in-process on a tiny random-weight model repository and talks HTTP to it.
+        .testTarget(name: "ServerTests", dependencies: ["TestSupport", "ClipADServer", "Detection", "CLIP", "AnomalyCLIP", "PromptAD", "Checkpoint", "ImageIO", "Tensor",
+                                                        .product(name: "Hummingbird", package: "hummingbird"),
+                                                        .product(name: "HummingbirdTesting", package: "hummingbird"),
+                                                        .product(name: "AsyncHTTPClient", package: "async-http-client")],
+                    swiftSettings: fast),
     ],
     swiftLanguageModes: [.v5]
 )

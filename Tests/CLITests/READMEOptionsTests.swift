@@ -5,7 +5,7 @@ import XCTest
 final class READMEOptionsTests: XCTestCase {
     static let commands = [["tokenize"], ["embed"], ["predict"], ["eval"], ["calibrate"], ["metrics"], ["train"], ["fit"],
                            ["export"], ["demo"], ["bench", "encoder"], ["bench", "anomalyclip"], ["bench", "promptad"],
-                           ["bench", "eval"], ["bench", "metrics"], ["bench", "sgemm"]]
+                           ["bench", "eval"], ["bench", "metrics"], ["bench", "sgemm"], ["serve"]]
 
     func testEveryOptionInTheREADMEIsInHelp() throws {
         var readme = URL(fileURLWithPath: #filePath)
@@ -20,7 +20,7 @@ final class READMEOptionsTests: XCTestCase {
         let pattern = try NSRegularExpression(pattern: "(?<![\\w-])--[a-z][a-z0-9-]*[a-z0-9]")
         let named = Set(pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)).map { String(text[Range($0.range, in: text)!]) })
         // Options of other tools the README quotes (swift, make, Python scripts), not ClipAD's.
-        let foreign: Set<String> = ["--disable-swift-testing", "--official", "--vs", "--product", "--build-tests", "--skip-build"]
+        let foreign: Set<String> = ["--disable-swift-testing", "--official", "--vs", "--product", "--build-tests", "--skip-build", "--data-binary"]
         XCTAssertGreaterThan(named.count, 20)
         for option in named.subtracting(foreign).sorted() {
             XCTAssertTrue(help.contains(option + " ") || help.contains(option + "\n") || help.contains(option + ","),
