@@ -42,28 +42,10 @@ public struct DetectorSpec: Codable, Equatable, Sendable {
     }
 
     /// The settings this spec gives a value to.
-    public var givenSettings: [Setting] {
-        var given: [Setting] = []
-        if clip != nil { given.append(.clip) }
-        if activation != nil { given.append(.activation) }
-        if imageSize != nil { given.append(.imageSize) }
-        if mapSize != nil { given.append(.mapSize) }
-        if layers != nil { given.append(.layers) }
-        if dpamBlocks != nil { given.append(.dpamBlocks) }
-        if className != nil { given.append(.className) }
-        if shots != nil { given.append(.shots) }
-        if prompts != nil { given.append(.prompts) }
-        if model != nil { given.append(.model) }
-        return given
-    }
+    public var givenSettings: [Setting] { Setting.allCases.filter { value($0) != nil } }
 
     /// Throws for a setting the method does not use (it would be silently ignored otherwise).
-    public func checkSettingsApply() throws {
-        for setting in givenSettings where !method.acceptedSettings.contains(setting) {
-            throw DetectionError.settingNotApplicable(setting: setting.rawValue, method: method.rawValue,
-                                                      accepted: method.acceptedSettings.map(\.rawValue).sorted())
-        }
-    }
+    public func checkSettingsApply() throws { try checkSettingsApply(resolved: nil) }
 
     enum CodingKeys: String, CodingKey {
         case method, clip, clipFingerprint = "clip_fingerprint", activation, imageSize = "image_size", mapSize = "map_size"
@@ -79,8 +61,9 @@ public struct DetectorSpec: Codable, Equatable, Sendable {
 
     /// Throws for a setting the method does not take unless it equals what the built detector resolved it to
     /// (a spec read back from `run.json` records every resolved value, e.g. PromptAD's input size from its model).
-    func checkSettingsApply(resolved: DetectorSpec) throws {
-        for setting in givenSettings where !method.acceptedSettings.contains(setting) && value(setting) != resolved.value(setting) {
+    func checkSettingsApply(resolved: DetectorSpec?) throws {
+        for setting in givenSettings where !method.acceptedSettings.contains(setting) {
+            if let resolved, value(setting) == resolved.value(setting) { continue }
             throw DetectionError.settingNotApplicable(setting: setting.rawValue, method: method.rawValue,
                                                       accepted: method.acceptedSettings.map(\.rawValue).sorted())
         }
