@@ -34,7 +34,10 @@ struct ServeCommand: ParsableCommand {
         config.maxBatch = maxBatch
         config.maxQueueDelayMs = maxQueueDelayMs
         if let apiKeyFile {
-            let key = try String(contentsOfFile: apiKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
+                throw ValidationError("--api-key-file \(apiKeyFile): cannot read the file")
+            }
+            let key = text.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !key.isEmpty else { throw ValidationError("--api-key-file \(apiKeyFile) is empty") }
             config.apiKey = key
         }
