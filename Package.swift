@@ -27,7 +27,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "clipad", targets: ["clipad"]),
-        .library(name: "ClipADKit", targets: ["Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP", "PromptAD", "WinCLIP", "Evaluation", "Detection"]),
+        .library(name: "ClipADKit", targets: ["FileAccess", "Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP", "PromptAD", "WinCLIP", "Evaluation", "Detection"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -45,20 +45,21 @@ let package = Package(
         .target(name: "CCPUFeatures", cSettings: buildFeatureCheck),
 
         // MARK: - Library targets (arrows point down only)
-        .target(name: "Tensor", dependencies: ["COpenBLAS", "CCPUFeatures"], swiftSettings: fast),
+        .target(name: "FileAccess", swiftSettings: fast),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CCPUFeatures", "FileAccess"], swiftSettings: fast),
         .target(name: "Checkpoint", dependencies: ["Tensor", "CZlib"], swiftSettings: fast),
-        .target(name: "ImageIO", dependencies: ["CSPNG", "CTurboJPEG"], swiftSettings: fast),
-        .target(name: "CLIP", dependencies: ["Tensor", "Checkpoint", "ImageIO", "CZlib"],
+        .target(name: "ImageIO", dependencies: ["CSPNG", "CTurboJPEG", "FileAccess"], swiftSettings: fast),
+        .target(name: "CLIP", dependencies: ["FileAccess", "Tensor", "Checkpoint", "ImageIO", "CZlib"],
                 resources: [.copy("Resources/bpe_simple_vocab_16e6.txt.gz"), .copy("Resources/architectures")],
                 swiftSettings: fast),
 
-        .target(name: "Evaluation", dependencies: ["Tensor", "Checkpoint", "ImageIO"], swiftSettings: fast),
+        .target(name: "Evaluation", dependencies: ["FileAccess", "Tensor", "Checkpoint", "ImageIO"], swiftSettings: fast),
         .target(name: "AnomalyCLIP", dependencies: ["Tensor", "Checkpoint", "ImageIO", "CLIP"], swiftSettings: fast),
         .target(name: "PromptAD", dependencies: ["Tensor", "Checkpoint", "CLIP"], swiftSettings: fast),
         .target(name: "WinCLIP", dependencies: ["Tensor", "CLIP"], swiftSettings: fast),
 
         // MARK: - The runnable-detector layer: one protocol, one spec, the factory (CLI, server and tests use it)
-        .target(name: "Detection", dependencies: ["Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP", "PromptAD", "WinCLIP", "Evaluation"],
+        .target(name: "Detection", dependencies: ["FileAccess", "Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP", "PromptAD", "WinCLIP", "Evaluation"],
                 resources: [.copy("Resources/method-defaults.json")], swiftSettings: fast),
 
         // MARK: - `clipad serve`: KServe v2 / Open Inference Protocol over Hummingbird 2 -> Detection
@@ -77,6 +78,7 @@ let package = Package(
         // MARK: - Tests
         // Parity helpers every test target shares (fail on NaN/Inf and on shape mismatches).
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport", swiftSettings: fast),
+        .testTarget(name: "FileAccessTests", dependencies: ["FileAccess"], swiftSettings: fast),
         .testTarget(name: "TensorTests", dependencies: ["TestSupport", "Tensor"], resources: [.copy("Fixtures")], swiftSettings: fast),
         .testTarget(name: "CheckpointTests", dependencies: ["TestSupport", "Checkpoint", "Tensor"],
                     resources: [.copy("Fixtures")], swiftSettings: fast),

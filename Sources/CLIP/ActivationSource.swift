@@ -1,3 +1,4 @@
+import FileAccess
 import Foundation
 import Tensor
 
@@ -18,6 +19,14 @@ public enum ActivationSource: Equatable, Sendable {
             : nil
     }
 
+    /// A config file beside the checkpoint, nil when there is none (a FIFO or device there is an error, not a hang).
+    static func configBytes(_ path: String) throws -> Data? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        do { return try ReadableFile.read(path, limit: ReadableFile.textLimit) } catch let error as FileAccessError {
+            throw CLIPLoadError.badConfig(file: path, reason: error.reason)
+        }
+    }
+
     /// Decides the activation: override > ClipAD metadata > config beside the checkpoint > TorchScript (OpenAI) > QuickGELU.
     static func resolve(checkpointPath: String, override: Activation?, isTorchScript: Bool,
                         metadata: [String: String]) throws -> (Activation, ActivationSource) {
@@ -25,7 +34,7 @@ public enum ActivationSource: Equatable, Sendable {
         if let recorded = metadata["activation"], let a = Activation(rawValue: recorded) { return (a, .modelMetadata) }
         let dir = URL(fileURLWithPath: checkpointPath).deletingLastPathComponent()
         let openCLIP = dir.appendingPathComponent("open_clip_config.json")
-        if let data = FileManager.default.contents(atPath: openCLIP.path) {
+        if let data = try configBytes(openCLIP.path) {
             guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
                 throw CLIPLoadError.badConfig(file: openCLIP.path, reason: "not a JSON object")
             }
@@ -34,7 +43,7 @@ public enum ActivationSource: Equatable, Sendable {
             return (quick ? .quickGELU : .gelu, .openCLIPConfig(openCLIP.path))
         }
         let hf = dir.appendingPathComponent("config.json")
-        if let data = FileManager.default.contents(atPath: hf.path),
+        if let data = try configBytes(hf.path),
            let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
            root["vision_config"] != nil || root["text_config"] != nil {
             // transformers' CLIPConfig default hidden_act is quick_gelu, so configs often omit it.

@@ -1,10 +1,12 @@
+import FileAccess
 import Foundation
 
 /// Reading and writing the small JSON files ClipAD keeps (specs, thresholds), with errors that name the file.
 enum JSONFile {
     static func decode<T: Decodable>(_ type: T.Type, from path: String) throws -> T {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DetectionError.unreadableFile(path: absolute(path), reason: "cannot read the file")
+        let data: Data
+        do { data = try ReadableFile.read(path, limit: ReadableFile.textLimit) } catch let error as FileAccessError {
+            throw DetectionError.unreadableFile(path: absolute(path), reason: error.reason)
         }
         do {
             return try JSONDecoder().decode(T.self, from: data)

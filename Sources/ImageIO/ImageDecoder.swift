@@ -1,3 +1,4 @@
+import FileAccess
 import Foundation
 
 /// Decodes PNG (libspng) and JPEG (libturbojpeg) files to 8-bit RGB or gray exactly as Pillow's
@@ -15,6 +16,8 @@ public enum ImageDecoder {
     public static let maxSide = 30000
     /// Largest accepted pixel count: Pillow's decompression-bomb error threshold (2 × MAX_IMAGE_PIXELS).
     public static let maxPixels = 2 * 89_478_485
+    /// Largest image file read (a PNG of `maxPixels` RGB pixels compresses below this).
+    public static let maxFileBytes = 1 << 30
 
     // MARK: - Public entry points
 
@@ -49,16 +52,10 @@ public enum ImageDecoder {
 
     static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
+    /// The file's bytes; anything but a readable regular file (a FIFO, a device, a symlink loop) is an error saying so.
     static func readFile(_ path: String) throws -> Data {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ImageIOError.unreadable(path: path, reason: "no such file")
-        }
-        if isDirectory.boolValue { throw ImageIOError.unreadable(path: path, reason: "is a directory") }
-        do {
-            return try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
-        } catch {
-            throw ImageIOError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+        do { return try ReadableFile.read(path, limit: maxFileBytes) } catch let error as FileAccessError {
+            throw ImageIOError.unreadable(path: path, reason: error.reason)
         }
     }
 

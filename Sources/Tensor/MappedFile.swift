@@ -1,3 +1,4 @@
+import FileAccess
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -17,19 +18,12 @@ public final class MappedFile: @unchecked Sendable {
 
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            throw FileMappingError(path: path, reason: String(cString: strerror(errno)).lowercased())
+        let fd: Int32, fileSize: Int
+        do { (fd, fileSize) = try ReadableFile.open(path) } catch let error as FileAccessError {
+            throw FileMappingError(path: path, reason: error.reason)
         }
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            throw FileMappingError(path: path, reason: "cannot stat: \(String(cString: strerror(errno)))")
-        }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
-            throw FileMappingError(path: path, reason: "is a directory, expected a file")
-        }
-        let size = Int(info.st_size)
+        let size = fileSize
         if size == 0 {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
             return

@@ -22,7 +22,15 @@ struct CLIRunner {
         return nil
     }()
 
-    static func run(_ arguments: [String], in folder: URL? = nil, environment: [String: String] = [:]) throws -> Result {
+    /// A run that did not end within its time limit (it was killed): a hang is a failure, never a wait forever.
+    struct Timeout: Error, CustomStringConvertible {
+        let arguments: [String]
+        let seconds: Double
+        var description: String { "clipad \(arguments.joined(separator: " ")) still running after \(seconds) s (killed)" }
+    }
+
+    static func run(_ arguments: [String], in folder: URL? = nil, environment: [String: String] = [:],
+                    timeout: Double = 600) throws -> Result {
         guard let binary else { throw XCTSkip("the clipad binary is not built beside the tests (run `make test`)") }
         let process = Process()
         process.executableURL = binary
@@ -33,6 +41,13 @@ struct CLIRunner {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        final class Flag: @unchecked Sendable { var value = false }   // set by the watchdog, read after wait()
+        let killed = Flag()
+        let watchdog = DispatchWorkItem {
+            killed.value = true
+            kill(process.processIdentifier, SIGKILL)
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
         // Read both pipes while the process runs so a full pipe never blocks it.
         final class Box: @unchecked Sendable { var data = Data() }   // written by one thread, read after wait()
         let outBox = Box()
@@ -43,6 +58,8 @@ struct CLIRunner {
         group.wait()
         let outData = outBox.data
         process.waitUntilExit()
+        watchdog.cancel()
+        if killed.value { throw Timeout(arguments: arguments, seconds: timeout) }
         return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errData, as: UTF8.self))
     }

@@ -48,7 +48,7 @@ final class ThresholdTests: XCTestCase {
         try Data(t.json().utf8).write(to: URL(fileURLWithPath: file))
         XCTAssertEqual(try Thresholds.read(jsonFile: file), t)
         XCTAssertThrowsError(try Thresholds.read(jsonFile: file + ".missing")) {
-            XCTAssertEqual("\($0)", "\(file).missing: cannot read the thresholds file")
+            XCTAssertEqual("\($0)", "\(file).missing: cannot read the thresholds file: does not exist")
         }
     }
 

@@ -10,6 +10,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case unreadableDirectory(String)
     case badMask(path: String, reason: String)
     case noImages(path: String)
+    case unreadableInput(path: String, reason: String)
+    case tooManyFolders(root: String, limit: Int)
 
     public var description: String {
         switch self {
@@ -34,6 +36,10 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
             return "\(path): \(reason)"
         case let .noImages(path):
             return "\(path): no images in this folder (png, jpg, jpeg, bmp, tif, tiff; ground-truth masks are not images to score)"
+        case let .unreadableInput(path, reason):
+            return "\(path): \(reason)"
+        case let .tooManyFolders(root, limit):
+            return "\(root): more than \(limit) folders below it; pass the folder that holds the images"
         }
     }
 }

@@ -1,3 +1,4 @@
+import FileAccess
 import Foundation
 
 /// A CSV or JSONL list of samples. CSV: a header with `image` and `label` columns and optional `mask`,
@@ -20,7 +21,7 @@ public struct ListDataset: DatasetReader {
     }
 
     public func samples(split: DatasetSplit, classes: [String]?) throws -> [String: [DatasetSample]] {
-        guard FileTree.isFile(path), let data = Self.contents(path) else { throw DatasetError.missingRoot(path) }
+        let data = try Self.contents(path)
         let text = String(decoding: data, as: UTF8.self)
         let rows = FileTree.fileExtension(path).hasPrefix("json") ? try jsonRows(text) : try csvRows(text)
         let base = FileTree.parent(path)
@@ -53,12 +54,12 @@ public struct ListDataset: DatasetReader {
         return out
     }
 
-    /// The file's bytes. An empty file is not read: FoundationEssentials' `contents(atPath:)` leaks the 4 KiB probe
-    /// buffer it allocates for a zero-length file (found by FuzzTesting/FuzzDatasetList, FailCases/ crash-da39a3...).
-    static func contents(_ path: String) -> Data? {
-        let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber
-        if size?.intValue == 0 { return Data() }
-        return FileManager.default.contents(atPath: path)
+    /// The list file's bytes (a FIFO, a device or a missing file is an error naming it). Read with `ReadableFile`,
+    /// not `contents(atPath:)`, which leaks a 4 KiB probe buffer for an empty file (found by FuzzDatasetList).
+    static func contents(_ path: String) throws -> Data {
+        do { return try ReadableFile.read(path, limit: ReadableFile.textLimit) } catch let error as FileAccessError {
+            throw DatasetError.unreadableInput(path: path, reason: error.reason)
+        }
     }
 
     func parseLabel(_ s: String, line: Int) throws -> Bool {

@@ -12,9 +12,8 @@ public struct VisADataset: DatasetReader {
 
     public func samples(split: DatasetSplit, classes: [String]?) throws -> [String: [DatasetSample]] {
         try FileTree.requireRoot(root)
-        guard let data = FileManager.default.contents(atPath: listPath) else {
-            throw DatasetError.missingFile(path: listPath, what: "VisA split list")
-        }
+        guard FileTree.isFile(listPath) else { throw DatasetError.missingFile(path: listPath, what: "VisA split list") }
+        let data = try ListDataset.contents(listPath)
         let table = try CSVTable(text: String(decoding: data, as: UTF8.self), path: listPath)
         var columns = [Int]()
         for name in ["object", "split", "label", "image", "mask"] {

@@ -1,3 +1,4 @@
+import FileAccess
 import Checkpoint
 import Foundation
 
@@ -36,8 +37,9 @@ public enum NumpyArrayFile {
 
     /// Reads a float32 (or float64, converted) array; returns values and shape.
     public static func read(path: String) throws -> (values: [Float], shape: [Int]) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FormatError(path: path, reason: "cannot read file")
+        let data: Data
+        do { data = try ReadableFile.read(path) } catch let error as FileAccessError {
+            throw FormatError(path: path, reason: error.reason)
         }
         let bytes = [UInt8](data)
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else { throw FormatError(path: path, reason: "not a .npy file") }

@@ -1,3 +1,4 @@
+import FileAccess
 import Foundation
 
 /// An image threshold and a pixel threshold chosen on NORMAL images only, so that at most the target fraction of
@@ -104,8 +105,9 @@ public struct Thresholds: Codable, Equatable, Sendable {
     }
 
     public static func read(jsonFile path: String) throws -> Thresholds {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CalibrationError(description: "\(path): cannot read the thresholds file")
+        let data: Data
+        do { data = try ReadableFile.read(path, limit: ReadableFile.textLimit) } catch let error as FileAccessError {
+            throw CalibrationError(description: "\(path): cannot read the thresholds file: \(error.reason)")
         }
         do { return try JSONDecoder().decode(Thresholds.self, from: data) } catch {
             throw CalibrationError(description: "\(path): not a thresholds file (\(error.localizedDescription))")
