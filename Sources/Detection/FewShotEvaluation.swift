@@ -70,7 +70,7 @@ public struct FewShotEvaluation {
                 notice(String(format: "%@, seed %llu: fitted on %d shot(s) in %.1f s: %@", name, seed, drawn.count, fitted.seconds,
                               drawn.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")))
                 let (samples, _) = [name: test[name] ?? []].excluding(drawn)
-                var evaluation = DatasetEvaluation(output: FileTree.join(output, Self.seedFolder(seed), Self.folderName(name)), proMode: proMode)
+                var evaluation = DatasetEvaluation(output: ((output as NSString).appendingPathComponent(Self.seedFolder(seed)) as NSString).appendingPathComponent(Self.folderName(name)), proMode: proMode)
                 evaluation.maps = maps
                 evaluation.mapRange = detector.naturalMapRange
                 evaluation.warn = notice
@@ -93,7 +93,7 @@ public struct FewShotEvaluation {
         var runs: [SeedSummary.Run] = []
         for seed in seeds {
             let report = EvaluationReport(method: spec.method.rawValue, settings: seedSettings[seed] ?? [], classes: results[seed] ?? [])
-            try report.write(to: FileTree.join(output, Self.seedFolder(seed)))
+            try report.write(to: (output as NSString).appendingPathComponent(Self.seedFolder(seed)))
             runs.append(SeedSummary.Run(seed: seed, report: report, folder: Self.seedFolder(seed), shots: shots[seed] ?? [:]))
         }
         let protocolSettings: [(key: String, value: String)] = [

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpoint
 import Detection
 import Evaluation
 import Foundation

@@ -22,7 +22,7 @@ struct FitCommand: ParsableCommand {
     var shotCount: Int?
     @Option(help: "Seed for shot sampling and prompt initialisation.") var seed: UInt64 = 111
     @Option(help: "Output model file (.safetensors).") var output: String
-    @Option(help: "Epochs (one SGD step each; 0 = no prompt learning, gallery and memory bank only).") var epochs: Int = 100
+    @Option(help: "Epochs (one SGD step each; 0 = no prompt learning, gallery and memory bank only; default 100, PromptADConfiguration's).") var epochs: Int?
     @Option(name: .customLong("prompt-init"), parsing: .upToNextOption,
             help: "torch.save'd official PromptLearner state dict(s) (normal_ctx, abnormal_ctx): n_pro 3 -> classification, 1 -> segmentation.")
     var promptInit: [String] = []
@@ -43,7 +43,7 @@ struct FitCommand: ParsableCommand {
         }
         if clipOptions.clip == nil { throw ValidationError("--clip PATH is required") }
         if shots.isEmpty { throw ValidationError("--shots needs at least one normal image") }
-        if epochs < 0 { throw ValidationError("--epochs must be >= 0") }
+        if let epochs, epochs < 0 { throw ValidationError("--epochs must be >= 0") }
         for p in phrases where p.components(separatedBy: "{}").count != 2 {
             throw ValidationError("--phrase '\(p)' must contain {} (where the class name goes) exactly once")
         }
@@ -57,14 +57,15 @@ struct FitCommand: ParsableCommand {
         spec.imageSize = imageSize
         let chosen = try ShotSelection.choose(from: try ImageInputs.expand(shots), count: shotCount, seed: seed)
         var request = ShotFitting.Request(spec: spec, shots: chosen, seed: seed)
-        request.promptAD.configuration.epochs = epochs
+        if let epochs { request.promptAD.configuration.epochs = epochs }
+        let epochCount = request.promptAD.configuration.epochs
         request.promptAD.configuration.memoryFeature = memoryFeature
         request.promptAD.configuration.scoreScale = scoreScale
         request.promptAD.phrases = try phrases + readPhrasesFile()
         request.promptAD.promptInit = promptInit
         request.promptAD.validation = validation.isEmpty ? [] : try ImageInputs.expand(validation)
 
-        printError("class '\(className)': \(epochs) epoch(s) per task (classification, segmentation)")
+        printError("class '\(className)': \(epochCount) epoch(s) per task (classification, segmentation)")
         var bar: ProgressLine? = nil
         var firstLoss: Float = 0
         let fitted = try ShotFitting.fit(request, options: DetectorFactory.Options(notice: printError)) { event in
@@ -89,7 +90,7 @@ struct FitCommand: ParsableCommand {
             }
         }
         try fitted.save(to: output)
-        print(String(format: "wrote %@ (%d shot(s), %d epoch(s), %.1f s)", output, chosen.count, epochs, fitted.seconds))
+        print(String(format: "wrote %@ (%d shot(s), %d epoch(s), %.1f s)", output, chosen.count, epochCount, fitted.seconds))
     }
 
     /// The lines of --phrases-file, each with `{}` exactly once.

@@ -10,8 +10,8 @@ import XCTest
 /// synthetic images in the same layout) with the tiny random-weight CLIP.
 final class ShardedEvaluationTests: XCTestCase {
     static var folder: URL!
-    static var clip: String!
-    static var data: String!
+    static var clip = ""
+    static var data = ""
 
     override class func setUp() {
         super.setUp()
