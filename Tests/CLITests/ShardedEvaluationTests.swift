@@ -97,6 +97,21 @@ final class ShardedEvaluationTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out("m3") + "/metrics.json"), "no half-written report")
     }
 
+    func testEvalWritesEveryMapAsPNGWhenAsked() throws {
+        let r = try CLIRunner.run(["eval", "--method", "winclip", "--clip", Self.clip] + dataArgs() + ["--maps", "png", "--output", out("png")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = try String(contentsOfFile: out("png") + "/scores.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 7)
+        for line in lines {
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let map = try XCTUnwrap(object["map"] as? String, "each line names its map")
+            XCTAssertTrue(map.hasSuffix(".png"), map)
+            let image = try ImageDecoder.decodeRGB(path: out("png") + "/" + map)
+            XCTAssertEqual(image.height, 64, "the map at the tiny model's 64 x 64, beside a colour bar")
+            XCTAssertGreaterThan(image.width, 64)
+        }
+    }
+
     func testAMergedSetWithAHoleNamesTheMissingImage() throws {
         let r = try CLIRunner.run(["eval", "--method", "winclip", "--clip", Self.clip] + dataArgs() + ["--shard", "0/1", "--output", out("single")])
         XCTAssertEqual(r.status, 0, r.stderr)
