@@ -129,6 +129,13 @@ public enum DetectorFactory {
         let modelPath = try require(request.model, .model, .promptad, "the model file written by `clipad fit --method promptad`")
         let (fitted, metadata) = try PromptADModel.load(path: modelPath)
         let clipPath = try request.clip ?? ModelFilePaths.resolve(fitted.clipPath, besideModel: modelPath, what: "the CLIP checkpoint")
+        return (try makePromptAD(fitted, metadata: metadata, clipPath: clipPath, modelPath: modelPath, request, options),
+                CalibratedThresholds(metadata: metadata))
+    }
+
+    /// A PromptAD detector from a fitted model, loaded from `modelPath` or just fitted in memory (`ShotFitting`; nil path).
+    static func makePromptAD(_ fitted: PromptADModel, metadata: [String: String], clipPath: String, modelPath: String?,
+                             _ request: DetectorSpec, _ options: Options) throws -> PromptADDetection {
         let (model, fingerprint) = try options.loader.load(
             path: clipPath, requested: try activation(request.activation, setting: "activation"),
             recorded: Activation(rawValue: fitted.activation), fallback: options.defaults.activation(.promptad), notice: options.notice)
@@ -145,9 +152,8 @@ public enum DetectorFactory {
         spec.mapSize = mapSide
         spec.className = fitted.className
         spec.shots = fitted.shots
-        spec.model = JSONFile.absolute(modelPath)
-        return (PromptADDetection(detector: detector, metadata: metadata, spec: spec, mapSide: mapSide, shots: fitted.shots),
-                CalibratedThresholds(metadata: metadata))
+        spec.model = modelPath.map(JSONFile.absolute)
+        return PromptADDetection(detector: detector, metadata: metadata, spec: spec, mapSide: mapSide, shots: fitted.shots)
     }
 
     // MARK: - WinCLIP

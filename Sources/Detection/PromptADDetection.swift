@@ -34,13 +34,8 @@ final class PromptADDetection: Detector, ThresholdsSettable, @unchecked Sendable
                 ("score_scale", "\(fitted.configuration.scoreScale.rawValue) (\(fitted.scoreScale))")]
     }
 
-    func forward(_ pixels: Tensor) throws -> MethodOutput {
-        let result = try detector.detect(pixels, mapSize: mapSide)
-        let fused = result.textualMaps.shape == result.visualMaps.shape
-            ? Tensor(shape: result.textualMaps.shape) { HarmonicFusion.halfHarmonic(result.textualMaps[flat: $0], result.visualMaps[flat: $0]) }
-            : result.visualMaps
-        return MethodOutput(scores: result.imageScores, gridMaps: fused, maps: result.maps)
-    }
+    /// Encoding then scoring (`PromptADDetection+FeatureScoring`), the split the few-shot protocol caches at.
+    func forward(_ pixels: Tensor) throws -> MethodOutput { try score(encode(pixels)) }
 
     func saveModel(with thresholds: CalibratedThresholds, to path: String) throws -> Bool {
         var meta = metadata.filter { !$0.key.hasPrefix("threshold.") }

@@ -29,10 +29,8 @@ final class WinCLIPDetection: Detector, ThresholdsSettable, @unchecked Sendable 
          ("scales", detector.scales.map { "\($0.kernel)" }.joined(separator: ","))]
     }
 
-    func forward(_ pixels: Tensor) throws -> MethodOutput {
-        let result = try detector.detect(pixels, outputSize: mapSide)
-        return MethodOutput(scores: result.imageScores, gridMaps: result.gridMaps, maps: result.maps)
-    }
+    /// Encoding then scoring (`WinCLIPDetection+FeatureScoring`), the split the few-shot protocol caches at.
+    func forward(_ pixels: Tensor) throws -> MethodOutput { try score(encode(pixels)) }
 
     /// WinCLIP has no model file: `clipad calibrate` writes a thresholds JSON instead.
     func saveModel(with thresholds: CalibratedThresholds, to path: String) throws -> Bool { false }

@@ -21,11 +21,16 @@ struct EvaluationDataOptions: ParsableArguments {
     }
 
     /// The test split, by class.
-    func testSamples() throws -> [String: [DatasetSample]] {
+    func testSamples() throws -> [String: [DatasetSample]] { try samples(.test) }
+
+    /// The train split (anomaly-free images the few-shot protocol draws its shots from), by class.
+    func trainSamples() throws -> [String: [DatasetSample]] { try samples(.train) }
+
+    func samples(_ split: DatasetSplit) throws -> [String: [DatasetSample]] {
         let layout = try DatasetLayout(name: dataset)
         let normals = trainNormals ?? (layout == .magneticTile ? 16 : 0)
         let wanted = classes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-        return try layout.reader(root: data, trainNormals: normals).samples(split: .test, classes: wanted)
+        return try layout.reader(root: data, trainNormals: normals).samples(split: split, classes: wanted)
     }
 
     /// Settings every report records.

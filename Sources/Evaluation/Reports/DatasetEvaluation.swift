@@ -37,6 +37,11 @@ public struct DatasetEvaluation {
     /// False: image metrics from the scores alone (predictions without maps); pixel metrics are left out with a note.
     public var pixelMetrics = true
 
+    /// Per-image maps written beside scores.jsonl (`eval --maps`): npy (what `clipad metrics` reads), png, none.
+    public var maps: PredictionWriter.MapFormat = .none
+    /// Colour scale of png maps (nil: each map's own range).
+    public var mapRange: ClosedRange<Float>?
+
     public init(output: String, proMode: PROMode = .mvtec, overlaysPerKind: Int = 3) {
         self.output = output
         self.proMode = proMode
@@ -48,7 +53,7 @@ public struct DatasetEvaluation {
     public func run(samples: [String: [DatasetSample]], method: String, settings: [(key: String, value: String)],
                     predict: (DatasetSample) throws -> MapPrediction,
                     overlayImage: (DatasetSample, _ width: Int, _ height: Int) throws -> Image) throws -> EvaluationReport {
-        let writer = try PredictionWriter(directory: output, mapFormat: .none)
+        let writer = try PredictionWriter(directory: output, mapFormat: maps)
         var warnedResize = false
         var results: [ClassResult] = []
         for name in samples.keys.sorted() {
@@ -74,10 +79,14 @@ public struct DatasetEvaluation {
                         mask = Self.resized(m, width: size.width, height: size.height)
                     }
                     let atMapSize = mask.map { Self.resized($0, width: p.width, height: p.height) }
-                    pixels.append(try PixelSample(width: p.width, height: p.height, scores: p.map,
-                                                  mask: atMapSize.map { $0.pixels.map { $0 > 0 ? 1 : 0 } }))
+                    let pixel = try PixelSample(width: p.width, height: p.height, scores: p.map,
+                                                mask: atMapSize.map { $0.pixels.map { $0 > 0 ? 1 : 0 } })
+                    let mapFile = try writer.writeMap(p, for: sample.imagePath, range: mapRange) {
+                        try overlayImage(sample, p.width, p.height)
+                    }
+                    pixels.append(pixel)
                     scored.append((sample, p.score))
-                    writer.record(image: sample.imagePath, score: p.score,
+                    writer.record(image: sample.imagePath, score: p.score, map: mapFile,
                                   extra: [("class", jsonString(name)), ("label", sample.label ? "1" : "0")])
                 } catch {
                     skipped += 1

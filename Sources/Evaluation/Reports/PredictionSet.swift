@@ -8,26 +8,53 @@ public struct PredictionSet {
         public var score: Float
         /// The `.npy` map file.
         public var mapFile: String
+        /// Size of the scored image when the line records it (`eval --shard` does: masks are then resized through
+        /// it exactly as in the unsharded run).
+        public var imageWidth: Int? = nil
+        public var imageHeight: Int? = nil
     }
 
     public enum LookupError: Error, CustomStringConvertible {
         case missing(image: String, directory: String)
         case badLine(path: String, line: Int, reason: String)
         case badMap(path: String, shape: [Int])
+        case overlap(image: String, directories: [String])
 
         public var description: String {
             switch self {
             case let .missing(_, directory): return "no prediction in \(directory)/scores.jsonl (matched by path, then by file stem)"
             case let .badLine(path, line, reason): return "\(path):\(line): \(reason)"
             case let .badMap(path, shape): return "\(path): expected a [H, W] or [1, H, W] map, got shape \(shape)"
+            case let .overlap(image, directories):
+                return "\(image) has a prediction in both \(directories.joined(separator: " and ")) (overlapping shards?)"
             }
         }
     }
 
-    public let directory: String
+    /// The folder read (several, comma-separated, when merged).
+    public private(set) var directory: String
     public private(set) var entries: [Entry] = []
     private var byPath: [String: Int] = [:]
     private var byStem: [String: [Int]] = [:]
+
+    /// Merges the predictions of several folders (the shards of one `eval --shard I/N` run); an image predicted in two
+    /// folders is an error naming both, whatever its scores.
+    public init(directories: [String]) throws {
+        guard let first = directories.first else { throw LookupError.badLine(path: "--predictions", line: 0, reason: "no folder given") }
+        self = try PredictionSet(directory: first)
+        var owner = [String: String]()
+        for e in entries { owner[Self.normalized(e.image)] = first }
+        for directory in directories.dropFirst() {
+            let part = try PredictionSet(directory: directory)
+            for e in part.entries {
+                let key = Self.normalized(e.image)
+                if let other = owner[key] { throw LookupError.overlap(image: e.image, directories: [other, directory]) }
+                owner[key] = directory
+                add(e)
+            }
+        }
+        self.directory = directories.joined(separator: ", ")
+    }
 
     /// Reads `directory/scores.jsonl`; map names are re-derived the way `PredictionWriter` assigned them
     /// (in line order: the stem, then `<parent>_<stem>`, then a counter).
@@ -47,12 +74,17 @@ public struct PredictionSet {
             // Lines name their map file (`map`); older ones did not, and the name is re-derived as it was assigned.
             let stem = stems.uniqueStem(for: image)
             let mapName = (object["map"] as? String) ?? stem + ".npy"
-            let index = entries.count
-            entries.append(Entry(image: image, score: score, mapFile: FileTree.join(directory, mapName)))
-            byPath[image] = index
-            byPath[Self.normalized(image)] = index
-            byStem[FileTree.stem(image), default: []].append(index)
+            add(Entry(image: image, score: score, mapFile: FileTree.join(directory, mapName),
+                      imageWidth: (object["image_width"] as? NSNumber)?.intValue, imageHeight: (object["image_height"] as? NSNumber)?.intValue))
         }
+    }
+
+    private mutating func add(_ e: Entry) {
+        let index = entries.count
+        entries.append(e)
+        byPath[e.image] = index
+        byPath[Self.normalized(e.image)] = index
+        byStem[FileTree.stem(e.image), default: []].append(index)
     }
 
     /// Whether any prediction has a `.npy` map to compute pixel metrics from (`predict --maps png|none` writes none).
@@ -78,7 +110,8 @@ public struct PredictionSet {
         let (values, shape) = try NumpyArrayFile.read(path: e.mapFile)
         let dims = shape.count == 3 && shape[0] == 1 ? Array(shape.dropFirst()) : shape
         guard dims.count == 2, dims[0] > 0, dims[1] > 0 else { throw LookupError.badMap(path: e.mapFile, shape: shape) }
-        return MapPrediction(map: values, width: dims[1], height: dims[0], score: e.score)
+        let size = e.imageWidth.flatMap { w in e.imageHeight.map { (width: w, height: $0) } }
+        return MapPrediction(map: values, width: dims[1], height: dims[0], score: e.score, imageSize: size)
     }
 
     static func normalized(_ path: String) -> String {
