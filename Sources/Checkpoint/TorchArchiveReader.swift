@@ -45,10 +45,10 @@ enum TorchArchiveReader {
 
     // MARK: - Collecting tensors
 
-    /// Most tensors + metadata values one archive may name, and most (name, value) pairs the walk may build:
-    /// the pickle memo lets a 65-byte file share one container 2^30 ways, so the walk is bounded, not the file.
+    /// Most tensors + metadata values one archive may name. The pickle memo lets a 65-byte file share one container
+    /// 2^30 ways, so the walk first builds a tree that keeps the sharing (one node per container) and counts its
+    /// leaves, and only names them when the count is within this bound: the cost follows the file, not the paths.
     static let maxEntries = 100_000
-    static let maxWalkSteps = 2_000_000
 
     private struct Collector {
         let zip: ZipArchive
@@ -60,12 +60,26 @@ enum TorchArchiveReader {
         /// Storage key -> (byte offset in the file, byte count), resolved once per shared storage.
         var storages: [String: Range<Int>] = [:]
 
-        /// What a value contributes, by name relative to the value: a tensor or a metadata scalar.
+        /// What a value contributes: a tensor or a metadata scalar.
         enum Leaf { case tensor(PickledTensor), scalar(String) }
-        typealias Leaves = [(name: String, leaf: Leaf)]
-        /// Containers already walked (values shared through the pickle memo are converted once, then reused).
-        private var walked: [ObjectIdentifier: Leaves] = [:]
-        private var steps = 0
+
+        /// A value's leaves, shared as the pickle shares containers: named children, or one leaf.
+        final class Node {
+            let leaf: Leaf?
+            let children: [(key: String, node: Node)]
+            /// Leaves below, saturating just above `maxEntries`.
+            let count: Int
+            init(leaf: Leaf) { self.leaf = leaf; children = []; count = 1 }
+            init(children: [(key: String, node: Node)]) {
+                leaf = nil
+                self.children = children
+                count = min(children.reduce(0) { $0 + $1.node.count }, TorchArchiveReader.maxEntries + 1)
+            }
+            static var empty: Node { Node(children: []) }
+        }
+
+        /// Containers already walked (values shared through the pickle memo become one node).
+        private var walked: [ObjectIdentifier: Node] = [:]
 
         init(zip: ZipArchive, mapping: MappedFile, fileName: String, prefix: String) {
             self.zip = zip
@@ -78,17 +92,21 @@ enum TorchArchiveReader {
 
         /// state dicts, nested dicts, lists: tensors by dotted path, scalars into `metadata`.
         mutating func collectValue(_ value: PickleValue, path: String, depth: Int) throws {
-            try store(try leaves(of: value, path: path, depth: depth))
+            try store(try node(of: value, path: path, depth: depth))
         }
 
         /// A TorchScript module: tensor attributes and submodules by dotted path (the `state_dict()` names).
         mutating func collectModule(_ module: PickleObject, path: String, depth: Int) throws {
-            try store(try moduleLeaves(module, path: path, depth: depth))
+            try store(try moduleNode(module, path: path, depth: depth))
         }
 
-        private mutating func store(_ leaves: Leaves) throws {
-            guard leaves.count <= TorchArchiveReader.maxEntries else { throw tooMany() }
-            for (name, leaf) in leaves {
+        private mutating func store(_ root: Node) throws {
+            guard root.count <= TorchArchiveReader.maxEntries else {
+                throw CheckpointError.unsupported(file: fileName, reason: "the pickle names more than \(TorchArchiveReader.maxEntries) tensors and values (shared containers repeated?); refusing to expand it")
+            }
+            var named: [(name: String, leaf: Leaf)] = []
+            Self.name(root, prefix: "", into: &named)
+            for (name, leaf) in named {
                 switch leaf {
                 case .tensor(let t): try addTensor(t, name: name)
                 case .scalar(let s): metadata[name] = s
@@ -96,17 +114,14 @@ enum TorchArchiveReader {
             }
         }
 
-        private func tooMany() -> CheckpointError {
-            .unsupported(file: fileName, reason: "the pickle names more than \(TorchArchiveReader.maxEntries) tensors and values (shared containers repeated?); refusing to expand it")
-        }
-
-        /// Appends a child's leaves under `key`, counting the work so shared containers cannot explode it.
-        private mutating func append(_ child: Leaves, under key: String, to out: inout Leaves) throws {
-            steps += child.count
-            guard steps <= TorchArchiveReader.maxWalkSteps, out.count + child.count <= TorchArchiveReader.maxEntries else {
-                throw tooMany()
+        /// Dotted names of the leaves below `node` (called only on a tree with at most `maxEntries` leaves; its depth
+        /// is bounded by `maxDepth`).
+        private static func name(_ node: Node, prefix: String, into out: inout [(name: String, leaf: Leaf)]) {
+            if let leaf = node.leaf { out.append((prefix, leaf)); return }
+            // A subtree without leaves is skipped: empty containers shared 2^30 ways must cost nothing.
+            for (key, child) in node.children where child.count > 0 {
+                name(child, prefix: prefix.isEmpty ? key : "\(prefix).\(key)", into: &out)
             }
-            for (name, leaf) in child { out.append((name.isEmpty ? key : "\(key).\(name)", leaf)) }
         }
 
         private func checkDepth(_ depth: Int, _ what: String, _ path: String) throws {
@@ -115,22 +130,22 @@ enum TorchArchiveReader {
             }
         }
 
-        /// The leaves of `value` named relative to it (`path` is only for messages).
-        private mutating func leaves(of value: PickleValue, path: String, depth: Int) throws -> Leaves {
+        /// The tree of `value` (`path` is only for messages).
+        private mutating func node(of value: PickleValue, path: String, depth: Int) throws -> Node {
             try checkDepth(depth, "value", path)
             switch value {
-            case .tensor(let t): return [("", .tensor(t))]
-            case .int(let v): return [("", .scalar(String(v)))]
-            case .float(let v): return [("", .scalar(String(v)))]
-            case .bool(let v): return [("", .scalar(String(v)))]
-            case .string(let v): return [("", .scalar(v))]
+            case .tensor(let t): return Node(leaf: .tensor(t))
+            case .int(let v): return Node(leaf: .scalar(String(v)))
+            case .float(let v): return Node(leaf: .scalar(String(v)))
+            case .bool(let v): return Node(leaf: .scalar(String(v)))
+            case .string(let v): return Node(leaf: .scalar(v))
             case .object(let object) where object.module.hasPrefix("__torch__"):
-                return try moduleLeaves(object, path: path, depth: depth + 1)
+                return try moduleNode(object, path: path, depth: depth + 1)
             case .dict, .list, .tuple:
-                guard let container = value.container else { return [] }
+                guard let container = value.container else { return .empty }
                 let id = ObjectIdentifier(container)
                 if let known = walked[id] { return known }
-                var out: Leaves = []
+                var children: [(key: String, node: Node)] = []
                 switch value {
                 case .dict(let dict):
                     for (key, item) in dict.entries {
@@ -140,43 +155,45 @@ enum TorchArchiveReader {
                         case .int(let i): name = String(i)
                         default: continue  // non-string keys cannot form a dotted name
                         }
-                        try append(try leaves(of: item, path: join(path, name), depth: depth + 1), under: name, to: &out)
+                        children.append((name, try node(of: item, path: join(path, name), depth: depth + 1)))
                     }
                 case .list(let list):
                     for (i, item) in list.items.enumerated() {
-                        try append(try leaves(of: item, path: join(path, String(i)), depth: depth + 1), under: String(i), to: &out)
+                        children.append((String(i), try node(of: item, path: join(path, String(i)), depth: depth + 1)))
                     }
                 case .tuple(let tuple):
                     for (i, item) in tuple.items.enumerated() {
-                        try append(try leaves(of: item, path: join(path, String(i)), depth: depth + 1), under: String(i), to: &out)
+                        children.append((String(i), try node(of: item, path: join(path, String(i)), depth: depth + 1)))
                     }
                 default: break
                 }
-                walked[id] = out
-                return out
-            default: return []
+                let made = Node(children: children)
+                walked[id] = made
+                return made
+            default: return .empty
             }
         }
 
-        /// A module's tensor attributes and submodules, relative to the module.
-        private mutating func moduleLeaves(_ module: PickleObject, path: String, depth: Int) throws -> Leaves {
+        /// A module's tensor attributes and submodules.
+        private mutating func moduleNode(_ module: PickleObject, path: String, depth: Int) throws -> Node {
             try checkDepth(depth, "module", path)
             let id = ObjectIdentifier(module)
             if let known = walked[id] { return known }
-            var out: Leaves = []
+            var children: [(key: String, node: Node)] = []
             if case .dict(let attributes)? = module.state {
                 for (key, value) in attributes.entries {
                     guard case .string(let name) = key else { continue }
                     switch value {
-                    case .tensor(let t): try append([("", .tensor(t))], under: name, to: &out)
+                    case .tensor(let t): children.append((name, Node(leaf: .tensor(t))))
                     case .object(let child) where child.module.hasPrefix("__torch__"):
-                        try append(try moduleLeaves(child, path: join(path, name), depth: depth + 1), under: name, to: &out)
+                        children.append((name, try moduleNode(child, path: join(path, name), depth: depth + 1)))
                     default: break  // `training`, hooks, ints: not part of the state dict
                     }
                 }
             }
-            walked[id] = out
-            return out
+            let made = Node(children: children)
+            walked[id] = made
+            return made
         }
 
         private mutating func addTensor(_ t: PickledTensor, name: String) throws {
