@@ -38,12 +38,16 @@ final class AnomalyCLIPDetection: Detector, ThresholdsSettable, @unchecked Senda
 
     var settings: [(key: String, value: String)] {
         let c = detector.configuration
-        return [("clip", spec.clip ?? ""), ("prompts", spec.prompts ?? ""), ("activation", detector.model.activation.rawValue),
-                ("image_size", "\(c.imageSize)"), ("layers", c.featureLayers.map(String.init).joined(separator: ",")),
-                ("dpam_blocks", "\(c.dpamBlocks)")]
-            + (bank.map { [("model", spec.model ?? ""), ("shots", "\($0.shotCount)"), ("bank_layers", $0.layers.map(String.init).joined(separator: ",")),
-                           ("shot_leave_one_out_max", String(format: "mean %.4f, spread %.4f", $0.normalMaximumMean, $0.normalMaximumSpread))] } ?? [])
-            + (detector.phrases.isEmpty ? [] : [("defect_words", detector.phrases.joined(separator: "; "))])
+        var out: [(key: String, value: String)] = [
+            ("clip", spec.clip ?? ""), ("prompts", spec.prompts ?? spec.model ?? ""), ("activation", detector.model.activation.rawValue),
+            ("image_size", "\(c.imageSize)"), ("layers", c.featureLayers.map(String.init).joined(separator: ",")),
+            ("dpam_blocks", "\(c.dpamBlocks)")]
+        if let bank {
+            out += [("shots", "\(bank.shotCount)"), ("bank_layers", bank.layers.map(String.init).joined(separator: ",")),
+                    ("shot_leave_one_out_max", String(format: "mean %.4f, spread %.4f", bank.normalMaximumMean, bank.normalMaximumSpread))]
+        }
+        if !detector.phrases.isEmpty { out.append(("defect_words", detector.phrases.joined(separator: "; "))) }
+        return out
     }
 
     func forward(_ pixels: Tensor) throws -> MethodOutput {

@@ -143,7 +143,9 @@ public enum DetectorFactory {
                                     detector: AnomalyCLIPDetector, modelPath: String,
                                     _ options: Options) throws -> (AnomalyCLIPShotBank?, [String]) {
         let model = detector.model
-        if let given = request.shots, !given.isEmpty {
+        // Shots given anew build a bank (a spec read back from run.json repeats the stored bank's shots: kept).
+        let repeatsStored = stored != nil && request.shots == recorded?.shots && (request.bankLayers ?? stored?.layers) == stored?.layers
+        if let given = request.shots, !given.isEmpty, !repeatsStored {
             let layers = request.bankLayers ?? options.defaults.bankLayers(model: model)
             let shots = try AnomalyCLIPShotFitting.expandShots(given)
             let bank = try AnomalyCLIPShotFitting.bank(detector: detector, shots: shots, layers: layers)
