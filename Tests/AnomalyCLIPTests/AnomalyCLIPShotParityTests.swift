@@ -79,7 +79,8 @@ final class AnomalyCLIPShotParityTests: XCTestCase {
         let loaded = try XCTUnwrap(try AnomalyCLIPShotBank.load(checkpoint: try Checkpoint.load(path: path)))
         XCTAssertEqual(loaded.layers, [2, 4])
         XCTAssertEqual(loaded.leaveOneOutMaxima, bank.leaveOneOutMaxima)
-        XCTAssertEqual(loaded.memories[4]!.rows.scalars, bank.memories[4]!.rows.scalars)
+        // Rows are re-normalised on load (a file is input): equal to rounding.
+        assertParity(loaded.memories[4]!.rows, bank.memories[4]!.rows, tolerance: 1e-6, "bank rows after a round trip")
         try loaded.check(against: detector.model, source: path)
 
         var hostile = bank.metadata

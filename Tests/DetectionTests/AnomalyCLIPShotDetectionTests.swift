@@ -88,10 +88,10 @@ final class AnomalyCLIPShotDetectionTests: XCTestCase {
         var far = shotSpec()
         far.bankLayers = [3, 12]
         XCTAssertThrowsError(try DetectorFactory.make(far)) {
-            XCTAssertEqual("\($0)", "--bank-layers: AnomalyCLIP: bank layer 12 must be in 1...9 (the vision tower's blocks)")
+            XCTAssertEqual("\($0)", "--bank-layers: bank layer 12 must be in 1...9 (the vision tower's blocks)")
         }
         var one = m.spec(.anomalyclip)
         one.shots = [m.shots[0]]
-        XCTAssertThrowsError(try DetectorFactory.make(one)) { XCTAssertTrue("\($0)".hasPrefix("--shots: AnomalyCLIP: AnomalyCLIP + shots needs at least 2 shots"), "\($0)") }
+        XCTAssertThrowsError(try DetectorFactory.make(one)) { XCTAssertTrue("\($0)".hasPrefix("--shots: AnomalyCLIP + shots needs at least 2 shots"), "\($0)") }
     }
 }
