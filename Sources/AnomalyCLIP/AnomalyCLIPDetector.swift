@@ -8,6 +8,10 @@ public final class AnomalyCLIPDetector: Sendable {
     public let configuration: AnomalyCLIPConfiguration
     /// L2-normalised [2, E]: normal, abnormal.
     public let textFeatures: Tensor
+    /// The user's defect words / phrases (extra abnormal prompts, see `PromptTextEncoder.phraseFeatures`).
+    public let phrases: [String]
+    /// L2-normalised [P, E] abnormal features of `phrases`; nil without phrases.
+    public let phraseTextFeatures: Tensor?
 
     public struct Result: Sendable {
         /// Abnormal probability of the global feature, per image.
@@ -23,8 +27,9 @@ public final class AnomalyCLIPDetector: Sendable {
     }
 
     public init(model: CLIPModel, prompts: PromptParameters, configuration: AnomalyCLIPConfiguration,
-                tokenizer: CLIPTokenizer) throws {
+                tokenizer: CLIPTokenizer, phrases: [String] = []) throws {
         try configuration.validate(for: model, tokenizer: tokenizer)
+        try PromptTextEncoder.checkPhrasesFit(phrases, model: model, configuration: configuration, tokenizer: tokenizer)
         guard prompts.width == model.text.width else {
             throw AnomalyCLIPError.badConfiguration("prompts are \(prompts.width) wide but the CLIP text tower is \(model.text.width) wide (wrong backbone?)")
         }
@@ -36,6 +41,8 @@ public final class AnomalyCLIPDetector: Sendable {
         let encoder = PromptTextEncoder(model: model, configuration: configuration, tokenizer: tokenizer)
         try encoder.checkFits(prompts)
         textFeatures = encoder.textFeatures(prompts)
+        self.phrases = phrases
+        phraseTextFeatures = phrases.isEmpty ? nil : encoder.phraseFeatures(prompts, phrases: phrases, tokenizer: tokenizer)
     }
 
     /// Throws unless `images` [B, 3, S, S] can run through `detect` (shape, side, memory; square, as the maps
@@ -60,9 +67,13 @@ public final class AnomalyCLIPDetector: Sendable {
 
     /// images: [B, 3, S, S] normalised pixels.
     public func features(_ images: Tensor) -> ImageFeatures {
+        features(from: model.vision.forwardDualPath(images, firstDualBlock: firstDualBlock, outputLayers: Set(configuration.featureLayers),
+                                                    finalClassTokenOnly: true))
+    }
+
+    /// The method's features from a dual-path forward that kept (at least) the feature layers.
+    func features(from out: VisionTransformer.DualPathOutput) -> ImageFeatures {
         let vision = model.vision
-        let out = vision.forwardDualPath(images, firstDualBlock: firstDualBlock, outputLayers: Set(configuration.featureLayers),
-                                         finalClassTokenOnly: true)
         var patches: [Int: Tensor] = [:]
         for layer in configuration.featureLayers {
             let tokens = vision.projectTokens(out.valueValueTokens[layer] ?? out.originalTokens[layer]!)   // [B, T, E]
@@ -79,21 +90,35 @@ public final class AnomalyCLIPDetector: Sendable {
 
     /// Scores and maps from already computed features.
     public func detect(features: ImageFeatures, height h: Int, width w: Int) -> Result {
+        let parts = zeroShotParts(features: features, height: h, width: w)
+        let smoothed = GaussianFilter(sigma: configuration.sigma).apply(parts.raw)
+        return Result(imageScores: parts.scores, layerMaps: parts.layerMaps, rawMaps: parts.raw, gridMaps: parts.grid, maps: smoothed)
+    }
+
+    /// Everything of `Result` but the smoothed maps.
+    func zeroShotParts(features: ImageFeatures, height h: Int, width w: Int)
+        -> (scores: [Float], layerMaps: [Int: Tensor], raw: Tensor, grid: Tensor) {
         let b = features.global.shape[0]
-        let globalProbs = twoClassSoftmax(features.global)
-        let scores = (0..<b).map { globalProbs[flat: $0 * 2 + 1] }
+        let scores: [Float]
+        if phraseTextFeatures == nil {
+            let globalProbs = twoClassSoftmax(features.global)
+            scores = (0..<b).map { globalProbs[flat: $0 * 2 + 1] }
+        } else {
+            scores = abnormalProbabilities(features.global).scalars
+        }
         var layerMaps: [Int: Tensor] = [:]
         var raw = Tensor(zeros: [b, h, w])
         let n = features.patches[configuration.featureLayers[0]]!.shape[1], g = Int(Double(n).squareRoot())
         var grid = Tensor(zeros: [b, g, g])
         for layer in configuration.featureLayers {
-            let (map, gridMap) = anomalyMap(patchFeatures: features.patches[layer]!, height: h, width: w)
+            let (map, gridMap) = phraseTextFeatures == nil
+                ? anomalyMap(patchFeatures: features.patches[layer]!, height: h, width: w)
+                : phraseAnomalyMap(patchFeatures: features.patches[layer]!, height: h, width: w)
             layerMaps[layer] = map
             raw.add(map)
             grid.add(gridMap)
         }
-        let smoothed = GaussianFilter(sigma: configuration.sigma).apply(raw)
-        return Result(imageScores: scores, layerMaps: layerMaps, rawMaps: raw, gridMaps: grid, maps: smoothed)
+        return (scores, layerMaps, raw, grid)
     }
 
     /// softmax over {normal, abnormal} of (features · textᵀ) / temperature, per row: [N, E] -> [N, 2].

@@ -8,7 +8,6 @@ public enum DetectionError: Error, CustomStringConvertible, Equatable {
     case specMismatch(what: String, differences: [String])
     case nonFiniteScore(image: String)
     /// A combination this build cannot run yet (said plainly rather than approximated).
-    case notSupportedYet(String)
 
     public var description: String {
         switch self {
@@ -27,7 +26,6 @@ public enum DetectionError: Error, CustomStringConvertible, Equatable {
             return "\(what) were calibrated for a different detector: \(differences.joined(separator: "; ")) (recalibrate with `clipad calibrate`, or pass --force to use them anyway)"
         case let .nonFiniteScore(image):
             return "\(image): the method produced a non-finite score (NaN or infinity); not written"
-        case let .notSupportedYet(what):
             return "\(what) is not supported yet"
         }
     }

@@ -6,7 +6,7 @@ public enum DetectionMethod: String, Codable, CaseIterable, Sendable {
     /// (Names are the command-line option names, so a message can name the option.)
     public var acceptedSettings: Set<DetectorSpec.Setting> {
         switch self {
-        case .anomalyclip: return [.clip, .activation, .prompts, .imageSize, .layers, .dpamBlocks]
+        case .anomalyclip: return [.clip, .activation, .prompts, .model, .imageSize, .layers, .dpamBlocks, .shots, .bankLayers, .phrases]
         case .promptad: return [.clip, .activation, .model, .mapSize]
         case .winclip: return [.clip, .activation, .className, .shots]
         }

@@ -1,4 +1,5 @@
 import AnomalyCLIP
+import Checkpoint
 import CLIP
 import Evaluation
 import Foundation
@@ -83,8 +84,12 @@ public enum DetectorFactory {
     // MARK: - AnomalyCLIP
 
     static func makeAnomalyCLIP(_ request: DetectorSpec, _ options: Options) throws -> (AnomalyCLIPDetection, CalibratedThresholds?) {
-        let promptsPath = try require(request.prompts, .prompts, .anomalyclip, "the learned prompts: the official .pth or a ClipAD prompt file")
-        let (prompts, metadata) = try PromptParameters.load(path: promptsPath)
+        // A fitted model (`clipad fit --method anomalyclip`) is a prompt file with a shot bank; either one is read here.
+        let promptsPath = try require(request.model ?? request.prompts, .prompts, .anomalyclip,
+                                      "the learned prompts (the official .pth or a ClipAD prompt file), or --model written by `clipad fit --method anomalyclip`")
+        let checkpoint = try Checkpoint.load(path: promptsPath)
+        let (prompts, metadata) = try PromptParameters.load(checkpoint: checkpoint)
+        let storedBank = try AnomalyCLIPShotBank.load(checkpoint: checkpoint)
         let recorded = metadata["detector_spec"].flatMap { try? JSONDecoder().decode(DetectorSpec.self, from: Data($0.utf8)) }
         let clipPath: String
         if let given = request.clip { clipPath = given } else if let typed = recorded?.clip {
@@ -109,7 +114,11 @@ public enum DetectorFactory {
         config.contextLength = prompts.contextLength
         config.deepPromptDepth = prompts.deepPrompts.count + 1
         config.deepPromptTokens = prompts.deepPrompts.first?.shape[0] ?? config.deepPromptTokens
-        let detector = try AnomalyCLIPDetector(model: model, prompts: prompts, configuration: config, tokenizer: try CLIPTokenizer.shared())
+        let phrases = request.phrases ?? recorded?.phrases ?? []
+        let detector = try AnomalyCLIPDetector(model: model, prompts: prompts, configuration: config,
+                                               tokenizer: try CLIPTokenizer.shared(), phrases: phrases)
+        let (bank, shots) = try anomalyCLIPShotBank(request, stored: storedBank, recorded: recorded, fingerprint: fingerprint,
+                                                    detector: detector, modelPath: promptsPath, options)
         var spec = DetectorSpec(method: .anomalyclip)
         spec.clip = JSONFile.absolute(clipPath)
         spec.clipFingerprint = fingerprint
@@ -118,9 +127,46 @@ public enum DetectorFactory {
         spec.mapSize = config.imageSize
         spec.layers = config.featureLayers
         spec.dpamBlocks = config.dpamBlocks
-        spec.prompts = JSONFile.absolute(promptsPath)
-        return (AnomalyCLIPDetection(detector: detector, prompts: prompts, promptMetadata: metadata, spec: spec),
+        if request.model != nil { spec.model = JSONFile.absolute(promptsPath) } else { spec.prompts = JSONFile.absolute(promptsPath) }
+        if let bank {
+            spec.shots = shots
+            spec.bankLayers = bank.layers
+        }
+        if !phrases.isEmpty { spec.phrases = phrases }
+        return (AnomalyCLIPDetection(detector: detector, prompts: prompts, promptMetadata: metadata, spec: spec, bank: bank, shots: shots),
                 CalibratedThresholds(metadata: metadata))
+    }
+
+    /// The shot bank: built from `request.shots` when given (at the requested or default bank layers), else the one the
+    /// model file stores (checked against the loaded CLIP), else none (zero-shot).
+    static func anomalyCLIPShotBank(_ request: DetectorSpec, stored: AnomalyCLIPShotBank?, recorded: DetectorSpec?, fingerprint: String,
+                                    detector: AnomalyCLIPDetector, modelPath: String,
+                                    _ options: Options) throws -> (AnomalyCLIPShotBank?, [String]) {
+        let model = detector.model
+        // Shots given anew build a bank (a spec read back from run.json repeats the stored bank's shots: kept).
+        let repeatsStored = stored != nil && request.shots == recorded?.shots && (request.bankLayers ?? stored?.layers) == stored?.layers
+        if let given = request.shots, !given.isEmpty, !repeatsStored {
+            let layers = request.bankLayers ?? options.defaults.bankLayers(model: model)
+            let shots = try AnomalyCLIPShotFitting.expandShots(given)
+            let bank = try AnomalyCLIPShotFitting.bank(detector: detector, shots: shots, layers: layers)
+            let names = shots.prefix(6).map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
+            options.notice("AnomalyCLIP + shots: \(shots.count) shot(s) at layers \(layers.map(String.init).joined(separator: ",")): \(names)\(shots.count > 6 ? ", ..." : "")")
+            return (bank, shots.map(JSONFile.absolute))
+        }
+        guard let stored else {
+            if request.bankLayers != nil {
+                throw DetectionError.badSetting(setting: "bank-layers", reason: "needs --shots (or a model written by `clipad fit --method anomalyclip`)")
+            }
+            return (nil, [])
+        }
+        try stored.check(against: model, source: modelPath)
+        if let layers = request.bankLayers, layers != stored.layers {
+            throw DetectionError.badSetting(setting: "bank-layers", reason: "\(modelPath) stores a bank of layers \(stored.layers.map(String.init).joined(separator: ",")); pass --shots to build one at other layers")
+        }
+        if let was = recorded?.clipFingerprint, was != fingerprint {
+            throw DetectionError.badSetting(setting: "clip", reason: "\(modelPath) holds a shot bank built with another CLIP checkpoint (fingerprint \(was), this one \(fingerprint)); refit it with this checkpoint")
+        }
+        return (stored, recorded?.shots ?? [])
     }
 
     // MARK: - PromptAD

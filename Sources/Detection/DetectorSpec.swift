@@ -21,8 +21,13 @@ public struct DetectorSpec: Codable, Equatable, Sendable {
     public var dpamBlocks: Int?
     /// Product name (WinCLIP prompts; PromptAD: recorded at fit time).
     public var className: String?
-    /// Normal reference images (WinCLIP+; PromptAD: recorded at fit time).
+    /// Normal reference images (WinCLIP+; AnomalyCLIP + shots: the bank is built from them; PromptAD and a fitted
+    /// AnomalyCLIP model: recorded at fit time).
     public var shots: [String]?
+    /// AnomalyCLIP + shots: 1-based vision blocks whose original-path patch tokens form the shot bank.
+    public var bankLayers: [Int]?
+    /// AnomalyCLIP: the user's defect words / phrases, extra abnormal prompts ("[ctx] crack object.").
+    public var phrases: [String]?
     /// AnomalyCLIP prompt file.
     public var prompts: String?
     /// PromptAD model file.
@@ -38,7 +43,7 @@ public struct DetectorSpec: Codable, Equatable, Sendable {
     /// A setting a user can give; the raw value is its command-line option.
     public enum Setting: String, CaseIterable, Sendable {
         case clip, activation, imageSize = "image-size", mapSize = "map-size", layers, dpamBlocks = "dpam-blocks"
-        case className = "class-name", shots, prompts, model
+        case className = "class-name", shots, prompts, model, bankLayers = "bank-layers", phrases = "defect-words"
     }
 
     /// The settings this spec gives a value to.
@@ -49,7 +54,8 @@ public struct DetectorSpec: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case method, clip, clipFingerprint = "clip_fingerprint", activation, imageSize = "image_size", mapSize = "map_size"
-        case layers, dpamBlocks = "dpam_blocks", className = "class_name", shots, prompts, model, thresholds
+        case layers, dpamBlocks = "dpam_blocks", className = "class_name", shots, bankLayers = "bank_layers", phrases
+        case prompts, model, thresholds
         case clipadVersion = "clipad_version"
     }
 
@@ -81,6 +87,8 @@ public struct DetectorSpec: Codable, Equatable, Sendable {
         case .shots: return shots?.joined(separator: "\n")
         case .prompts: return prompts
         case .model: return model
+        case .bankLayers: return bankLayers?.map(String.init).joined(separator: ",")
+        case .phrases: return phrases?.joined(separator: "\n")
         }
     }
 

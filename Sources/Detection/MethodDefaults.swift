@@ -15,10 +15,15 @@ public struct MethodDefaults: Decodable, Sendable {
         public var dpamBlocksSkipFirst: Int?
         public var className: String?
         public var activation: String?
+        /// AnomalyCLIP + shots: the banked layers (APRIL-GAN's few-shot layers 6, 12, 18, 24 of a 24-block tower).
+        public var bankLayers: [Int]?
+        /// Rule for other backbones: these fractions of the depth, rounded, each at least block 1 (quarters).
+        public var bankLayerFractions: [Double]?
 
         enum CodingKeys: String, CodingKey {
             case imageSize = "image_size", featureLayers = "feature_layers", featureLayersAtMost = "feature_layers_at_most"
             case dpamBlocks = "dpam_blocks", dpamBlocksSkipFirst = "dpam_blocks_skip_first", className = "class_name", activation
+            case bankLayers = "bank_layers", bankLayerFractions = "bank_layer_fractions"
         }
     }
 
@@ -58,6 +63,14 @@ public struct MethodDefaults: Decodable, Sendable {
     public func dpamBlocks(model: CLIPModel) -> Int {
         if let blocks = backbone(model, .anomalyclip)?.dpamBlocks { return blocks }
         return max(1, model.vision.layers - (method(.anomalyclip).dpamBlocksSkipFirst ?? 0))
+    }
+
+    /// AnomalyCLIP + shots: the banked layers: the backbone's entry, else the fractions rule (ascending, distinct).
+    public func bankLayers(model: CLIPModel) -> [Int] {
+        if let layers = backbone(model, .anomalyclip)?.bankLayers { return layers }
+        let depth = model.vision.layers
+        let fractions = method(.anomalyclip).bankLayerFractions ?? [1]
+        return Array(Set(fractions.map { min(depth, max(1, Int(($0 * Double(depth)).rounded()))) })).sorted()
     }
 
     /// The activation a method assumes when neither the user, the model file nor the checkpoint says (nil: the

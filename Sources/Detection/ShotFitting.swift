@@ -7,8 +7,8 @@ import Tensor
 
 /// Few-shot fitting as one library call, shared by `clipad fit` and the seeded protocol of `clipad eval`: a spec
 /// (method, CLIP checkpoint, class name, ...) plus the chosen shot images and a seed give a ready detector in memory.
-/// PromptAD learns its prompts and memory bank from the shots; WinCLIP+ takes them as its references (nothing to
-/// learn). Adding a method means one `case` in `fit` returning its detector built from `spec` + shots.
+/// PromptAD learns its prompts and memory bank from the shots; WinCLIP+ takes them as its references and AnomalyCLIP
+/// builds its shot bank from them (nothing to learn). Adding a method means one `case` in `fit` returning its detector built from `spec` + shots.
 public enum ShotFitting {
     /// PromptAD's fitting settings; the defaults are `PromptADConfiguration`'s (written there once).
     public struct PromptADOptions: Sendable {
@@ -80,13 +80,12 @@ public enum ShotFitting {
         case .promptad:
             let (detector, fitted) = try fitPromptAD(request, options, events)
             return Fitted(detector: detector, shots: request.shots, promptAD: fitted, seconds: Date().timeIntervalSince(start))
-        case .winclip:
+        case .winclip, .anomalyclip:
+            // WinCLIP+ keeps the shots as references; AnomalyCLIP encodes them into its bank when the detector is built.
             var spec = request.spec
             spec.shots = request.shots
             let detector = try DetectorFactory.make(spec, options: options).detector
             return Fitted(detector: detector, shots: request.shots, promptAD: nil, seconds: Date().timeIntervalSince(start))
-        case .anomalyclip:
-            throw DetectionError.notSupportedYet("few-shot fitting of --method anomalyclip (AnomalyCLIP with a memory bank of shots)")
         }
     }
 

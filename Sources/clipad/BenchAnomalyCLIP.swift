@@ -17,6 +17,18 @@ struct BenchAnomalyCLIP: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Images per training step.") var batchSize: Int = 8
     @Option(name: .customLong("train-batch"), help: .hidden) var legacyTrainBatch: Int?   // the old spelling, kept for one release
     var trainBatch: Int { legacyTrainBatch ?? batchSize }
+    @Option(name: .customLong("shot-count"), help: "Also time AnomalyCLIP + shots with a bank of this many random shots, against zero-shot in the same run (per-image ratio).")
+    var shotCount: Int?
+    @Option(name: .customLong("bank-layers"), help: "Bank layers for --shot-count (default per backbone: 6,12,18,24 for 24 blocks; other depths: quarters).")
+    var bankLayers: String?
+
+    func validate() throws {
+        if let k = shotCount, k < 2 { throw ValidationError("--shot-count must be at least 2 (the score uses leave-one-out statistics), got \(k)") }
+        if let l = bankLayers, MethodOptions.parseLayers(l) == nil {
+            throw ValidationError("--bank-layers must be comma-separated positive integers, got '\(l)'")
+        }
+        if runs < 1 { throw ValidationError("--runs must be at least 1") }
+    }
 
     func run() throws {
         let model = clipOptions.clip == nil
@@ -45,6 +57,7 @@ struct BenchAnomalyCLIP: ParsableCommand {
         print("  " + SGEMMRate.comparison(flops: flops, seconds: inference, m: t, n: blocks[0].fcWeight.shape[0],
                                           k: model.vision.width))
         print("  " + KernelSelection.summary)
+        if let k = shotCount { try benchShots(detector: detector, image: image, shots: k, rng: &rng) }
 
         // Training step on cached features: text tower forward + backward for the 2 prompts, glocal loss, Adam.
         let e = model.vision.outputDim, n = g * g
@@ -61,5 +74,29 @@ struct BenchAnomalyCLIP: ParsableCommand {
         })
         print(String(format: "anomalyclip training step (batch %d, cached features, %d px masks): median %.3f s/step  peak memory %.0f MiB",
                      trainBatch, imageSize, step, PeakMemory.mebibytes))
+    }
+
+    /// Zero-shot and AnomalyCLIP + shots on the same image, interleaved run by run (so drift hits both alike).
+    func benchShots(detector: AnomalyCLIPDetector, image: Tensor, shots k: Int, rng: inout SeededGenerator) throws {
+        let layers = bankLayers.flatMap(MethodOptions.parseLayers) ?? MethodDefaults.shared.bankLayers(model: detector.model)
+        let shots = (0..<k).map { _ in Tensor.randomNormal(image.shape, std: 1, using: &rng) }
+        let bankStart = DispatchTime.now().uptimeNanoseconds
+        let bank = try detector.shotBank(shots: shots, layers: layers)
+        let bankSeconds = Double(DispatchTime.now().uptimeNanoseconds - bankStart) / 1e9
+        _ = detector.detect(image)
+        _ = detector.detect(image, shots: bank)
+        func seconds(_ body: () -> Void) -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        var zero: [Double] = [], combined: [Double] = []
+        for _ in 0..<runs {
+            zero.append(seconds { _ = detector.detect(image) })
+            combined.append(seconds { _ = detector.detect(image, shots: bank) })
+        }
+        let z = Benchmark.median(zero), c = Benchmark.median(combined)
+        print(String(format: "anomalyclip + %d shots (bank layers %@): median %.3f s/image vs zero-shot %.3f s/image = %.3fx  (bank built in %.2f s; %d interleaved runs)",
+                     k, layers.map(String.init).joined(separator: ","), c, z, c / z, bankSeconds, runs))
     }
 }

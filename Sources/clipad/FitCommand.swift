@@ -8,15 +8,18 @@ extension PromptADConfiguration.MemoryFeature: ExpressibleByArgument {}
 extension PromptADConfiguration.ScoreScale: ExpressibleByArgument {}
 
 /// `clipad fit --method promptad`: learn prompts and a memory bank from k normal images of one product.
+/// `clipad fit --method anomalyclip`: AnomalyCLIP's prompts + a shot bank (FitCommand+AnomalyCLIP.swift).
 struct FitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit",
-        abstract: "Fit PromptAD to a few normal images of one product (prompts, text gallery, memory bank) -> one model file.")
+        abstract: "Fit PromptAD (prompts, text gallery, memory bank) or AnomalyCLIP + shots (prompts + shot bank) to a few normal images of one product -> one model file.")
 
-    @Option(help: "Method (promptad).") var method: String
+    @Option(help: "Method (promptad | anomalyclip).") var method: String
     @OptionGroup var clipOptions: CLIPOptions
-    @Option(name: .customLong("class-name"), help: "Product name written into the prompts; MVTec AD / VisA folder names also select the official defect phrases.")
-    var className: String
+    @Option(name: .customLong("class-name"), help: "PromptAD: product name written into the prompts; MVTec AD / VisA folder names also select the official defect phrases.")
+    var classNameOption: String?
+    var className: String { classNameOption ?? "" }
+    @OptionGroup var anomalyCLIP: AnomalyCLIPFitOptions
     @Option(parsing: .upToNextOption, help: "Normal images (files or folders): the shots.") var shots: [String]
     @Option(name: .customLong("shot-count"), help: "Draw this many shots from --shots by seeded sampling (default: use all).")
     var shotCount: Int?
@@ -38,9 +41,12 @@ struct FitCommand: ParsableCommand {
     var validation: [String] = []
 
     func validate() throws {
+        if method == "anomalyclip" { return try validateAnomalyCLIP() }
         guard method == "promptad" else {
-            throw ValidationError("fit supports --method promptad (AnomalyCLIP trains with `clipad train`; WinCLIP needs no fitting: pass --shots to predict)")
+            throw ValidationError("fit supports --method promptad | anomalyclip (WinCLIP needs no fitting: pass --shots to predict)")
         }
+        if classNameOption == nil { throw ValidationError("--class-name is required for --method promptad") }
+        try anomalyCLIP.checkUnused(by: "promptad")
         if clipOptions.clip == nil { throw ValidationError("--clip PATH is required") }
         if shots.isEmpty { throw ValidationError("--shots needs at least one normal image") }
         if let epochs, epochs < 0 { throw ValidationError("--epochs must be >= 0") }
@@ -50,6 +56,7 @@ struct FitCommand: ParsableCommand {
     }
 
     func run() throws {
+        if method == "anomalyclip" { return try runAnomalyCLIP() }
         var spec = DetectorSpec(method: .promptad)
         spec.clip = clipOptions.clip
         spec.activation = clipOptions.activation?.rawValue

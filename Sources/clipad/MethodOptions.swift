@@ -19,12 +19,18 @@ struct MethodOptions: ParsableArguments {
     @Option(name: .customLong("dpam-blocks"), help: "AnomalyCLIP: final vision blocks running DPAM (default per backbone: 19 for ViT-L/14).")
     var dpamBlocks: Int?
 
-    @Option(help: "PromptAD: model file written by `clipad fit --method promptad`.") var model: String?
+    @Option(help: "PromptAD / AnomalyCLIP + shots: model file written by `clipad fit` (AnomalyCLIP: prompts + shot bank).") var model: String?
     @Option(name: .customLong("map-size"), help: "PromptAD: output map side N (N x N; default: the model's input size).") var mapSize: Int?
 
     @Option(name: .customLong("class-name"), help: "WinCLIP: object name in the prompt ensemble (default: object).") var className: String?
-    @Option(parsing: .upToNextOption, help: "WinCLIP+: normal reference images (files or folders); none = zero-shot WinCLIP.")
+    @Option(parsing: .upToNextOption, help: "WinCLIP+ / AnomalyCLIP + shots: normal reference images (files or folders); none = zero-shot (AnomalyCLIP: or the bank of --model).")
     var shots: [String] = []
+    @Option(name: .customLong("bank-layers"), help: "AnomalyCLIP + shots: comma-separated 1-based vision layers whose patch tokens form the shot bank (default per backbone: 6,12,18,24 for ViT-L/14; other depths: quarters).")
+    var bankLayers: String?
+    @Option(name: .customLong("defect-words"), help: "AnomalyCLIP: comma-separated defect words, extra abnormal prompts '[learned context] WORD object.' (max with the learned one).")
+    var defectWords: String?
+    @Option(name: .customLong("phrase"), help: "AnomalyCLIP: one defect description (repeatable; {} = 'object').") var phrases: [String] = []
+    @Option(name: .customLong("phrases-file"), help: "AnomalyCLIP: file of defect descriptions, one per line (# comments).") var phrasesFile: String?
 
     @Option(help: "Thresholds JSON from `clipad calibrate` (default: those stored in the model file, if any).") var thresholds: String?
     @Flag(help: "Use thresholds or a model calibrated for a different detector anyway (a warning says what differs).")
@@ -36,6 +42,9 @@ struct MethodOptions: ParsableArguments {
         if let d = dpamBlocks, d < 1 { throw ValidationError("--dpam-blocks must be positive, got \(d)") }
         if let l = layers, Self.parseLayers(l) == nil {
             throw ValidationError("--layers must be comma-separated positive integers, got '\(l)'")
+        }
+        if let l = bankLayers, Self.parseLayers(l) == nil {
+            throw ValidationError("--bank-layers must be comma-separated positive integers, got '\(l)'")
         }
         do { try given(on: DetectorSpec(method: method)).checkSettingsApply() } catch { throw ValidationError("\(error)") }
     }
@@ -52,7 +61,11 @@ struct MethodOptions: ParsableArguments {
         if base.method != method {
             throw ValidationError("--spec \(self.spec ?? "") is for --method \(base.method.rawValue), not \(method.rawValue)")
         }
-        return given(on: base)
+        var spec = given(on: base)
+        do {
+            if let words = try DefectPhrases.combine(words: defectWords, phrases: phrases, file: phrasesFile) { spec.phrases = words }
+        } catch { throw ValidationError("\(error)") }
+        return spec
     }
 
     /// `base` with each option given on the command line set.
@@ -68,6 +81,9 @@ struct MethodOptions: ParsableArguments {
         if let v = mapSize { spec.mapSize = v }
         if let v = className { spec.className = v }
         if !shots.isEmpty { spec.shots = shots }
+        if let v = bankLayers.flatMap(Self.parseLayers) { spec.bankLayers = v }
+        // The phrases file is read in `request()`; here only that some words were given (for the settings check).
+        if defectWords != nil || !phrases.isEmpty || phrasesFile != nil { spec.phrases = DefectPhrases.words(defectWords ?? "") + phrases }
         return spec
     }
 

@@ -108,8 +108,8 @@ final class DetectorContractTests: XCTestCase {
         w.prompts = m.prompts
         XCTAssertThrowsError(try w.checkSettingsApply()) { XCTAssertTrue("\($0)".hasPrefix("--prompts means nothing for --method winclip"), "\($0)") }
         var a = m.spec(.anomalyclip)
-        a.shots = m.shots
-        XCTAssertThrowsError(try build(a)) { XCTAssertTrue("\($0)".hasPrefix("--shots means nothing for --method anomalyclip"), "\($0)") }
+        a.className = "bottle"   // (--shots now means AnomalyCLIP + shots)
+        XCTAssertThrowsError(try build(a)) { XCTAssertTrue("\($0)".hasPrefix("--class-name means nothing for --method anomalyclip"), "\($0)") }
         // A resolved spec read back (it records PromptAD's input size, shots and class) builds the same detector.
         let resolved = try build(m.spec(.promptad)).spec
         XCTAssertEqual(try build(resolved).spec, resolved)

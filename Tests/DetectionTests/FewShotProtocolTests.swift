@@ -98,12 +98,25 @@ final class FewShotProtocolTests: XCTestCase {
         }
     }
 
-    func testAnomalyCLIPShotsAreNotSupportedYet() throws {
-        var spec = DetectorSpec(method: .anomalyclip)
-        spec.clip = m.clip
-        XCTAssertThrowsError(try ShotFitting.fit(ShotFitting.Request(spec: spec, shots: m.shots, seed: 0))) { error in
-            XCTAssertTrue("\(error)".contains("not supported yet"), "\(error)")
+    /// AnomalyCLIP + shots through the library fit: the bank is built from the shots (they become the learned images),
+    /// and its cached encoding (one vision pass with the bank layers) scores exactly like its forward pass.
+    func testAnomalyCLIPFitsItsBankAndScoresCachedFeaturesExactly() throws {
+        var spec = m.spec(.anomalyclip)
+        spec.shots = nil
+        let cache = TestFeatureCache()
+        let detectors = try [m.shots, [m.shots[1], m.tests[0]]].map { shots in
+            try ShotFitting.fit(ShotFitting.Request(spec: spec, shots: shots, seed: 0)).detector
         }
+        XCTAssertEqual(detectors[0].learnedImages, m.shots)
+        for detector in detectors {
+            for path in m.tests {
+                assertSame(try cache.prediction(for: path, detector: detector),
+                           try detector.predict(try ImageDecoder.decodeRGB(path: path), name: path).mapPrediction, "anomalyclip \(path)")
+            }
+        }
+        XCTAssertEqual(cache.encodings, m.tests.count, "each test image encoded once")
+        XCTAssertNotEqual(try cache.prediction(for: m.tests[1], detector: detectors[0]).score,
+                          try cache.prediction(for: m.tests[1], detector: detectors[1]).score, "the shots matter")
     }
 
     /// A folder dataset with train/: two seeds, two shots each; the aggregate equals the mean and sample std of the
