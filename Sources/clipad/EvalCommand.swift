@@ -16,7 +16,7 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var data: EvaluationDataOptions
     @Option(help: "Per-image maps written beside scores.jsonl: npy (what `clipad metrics` reads) | png (overlay with a colour bar) | none (default; with --shard: npy).")
     var maps: PredictionWriter.MapFormat?
-    @Option(name: .customLong("shot-count"), help: "Few-shot protocol (promptad, winclip): per class and seed, draw this many shots from the class's train split, fit, evaluate; needs --seeds.")
+    @Option(name: .customLong("shot-count"), help: "Few-shot protocol (promptad, winclip, anomalyclip): per class and seed, draw this many shots from the class's train split, fit, evaluate; needs --seeds.")
     var shotCount: Int?
     @Option(help: "Few-shot protocol: comma-separated seeds, one draw (and fit) each; metrics are reported as mean ± sample std over them.")
     var seeds: String?
