@@ -12,6 +12,8 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var methodOptions: MethodOptions
     @OptionGroup var data: EvaluationDataOptions
+    @Option(name: .customLong("color-scale"), help: ColorScaleHelp.text(default: .evaluationDefault))
+    var colorScale: ColorScale = .evaluationDefault
 
     func run() throws {
         let (detector, warnings) = try methodOptions.makeDetector()
@@ -23,6 +25,9 @@ struct EvalCommand: ParsableCommand {
         var evaluation = DatasetEvaluation(output: data.output, proMode: data.proMode)
         evaluation.warn = { progress.interrupt($0) }
         evaluation.progress = { progress.advance() }
+        evaluation.colorScale = colorScale
+        evaluation.naturalMapRange = detector.naturalMapRange
+        evaluation.thresholds = detector.thresholds?.thresholds
         let side = detector.mapSide
         var settings = detector.settings + [("map_resolution", "\(side)x\(side); masks resized NEAREST to it")] + data.settings
         settings += [("shots_left_out", "\(heldOut)"), ("clipad_version", ClipADVersion.current)] + warnings.map { ("warning", $0) }
