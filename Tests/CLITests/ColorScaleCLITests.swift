@@ -46,7 +46,12 @@ final class ColorScaleCLITests: XCTestCase {
             let boxY = a.height - OverlayPanel.margin - framed
             XCTAssertEqual(b.height - OverlayPanel.margin - framed, boxY)
             func crop(_ img: Image, x: Int, width: Int) -> [UInt8] {
-                (boxY..<(boxY + framed)).flatMap { y in img.pixels[((y * img.width + x) * 3)..<((y * img.width + x + width) * 3)] }
+                var out: [UInt8] = []
+                for y in boxY..<(boxY + framed) {
+                    let start: Int = (y * img.width + x) * 3
+                    out += img.pixels[start..<(start + width * 3)]
+                }
+                return out
             }
             let mapA = crop(a, x: OverlayPanel.margin + step, width: framed)
             let mapB = crop(b, x: OverlayPanel.margin + 2 * step, width: framed)

@@ -52,7 +52,7 @@ final class ReportBrowserTests: XCTestCase {
         // Kept after the test: the screenshot is the evidence a person looks at.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clipad-report-browser-\(UUID().uuidString)").path
         let root = FileTree.join(dir, "parts"), out = FileTree.join(dir, "report")
-        try ReportTests().writeFolderDataset(root, size: 48)
+        try ReportTests.writeFolderDataset(root, size: 48)
         try FileManager.default.removeItem(atPath: FileTree.join(root, "normal", "99.png"))
         let samples = try DatasetLayout.folder.reader(root: root).samples(split: .test)
         let evaluation = DatasetEvaluation(output: out)

@@ -205,6 +205,10 @@ final class ReportTests: XCTestCase {
     // MARK: - End to end on a folder dataset (predictions from the masks themselves)
 
     func writeFolderDataset(_ root: String, size: Int = 32, maskSize: Int? = nil) throws {
+        try Self.writeFolderDataset(root, size: size, maskSize: maskSize)
+    }
+
+    static func writeFolderDataset(_ root: String, size: Int = 32, maskSize: Int? = nil) throws {
         let generator = SyntheticDefectImages(size: size)
         let defects: [SyntheticDefectImages.Defect] = [.none, .none, .none, .scratch, .stain, .hole]
         for dir in ["normal", "abnormal", "masks"] {
