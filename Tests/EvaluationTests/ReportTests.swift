@@ -89,7 +89,7 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(page.contains("AUROC 50.0%"))   // legend from the class's metrics
         XCTAssertTrue(page.contains("class=\"operating-point\""))
         XCTAssertTrue(page.contains("<td>crack &lt;x&gt;</td><td>3</td><td>1</td><td>1 of 1</td><td>100.0</td>"))
-        XCTAssertTrue(page.contains("<img loading=\"lazy\" src=\"thumbnails/bottle/0001_a.jpg\" width=\"80\" height=\"40\""))
+        XCTAssertTrue(page.contains("<img loading=\"lazy\" data-src=\"thumbnails/bottle/0001_a.jpg\" width=\"80\" height=\"40\""))
         XCTAssertTrue(page.contains("<a href=\"overlays/bottle/0001_a.png\""))
         XCTAssertTrue(page.contains("data-mis=\"1\""))   // anomalous, predicted normal
         XCTAssertTrue(page.contains("Colour scale: <b>per-class</b> (0 to 2)"))

@@ -1,7 +1,7 @@
 import Foundation
 
 // MARK: - report.html (one file: inline CSS, SVG and script, no network; overlays and thumbnails are files
-// beside it, linked relatively, thumbnails lazy-loaded so a 1,000-image gallery opens quickly)
+// beside it, linked relatively, thumbnails loaded as they scroll into view so a 1,000-image gallery opens quickly)
 
 extension EvaluationReport {
     /// The HTML report.
@@ -133,7 +133,7 @@ extension EvaluationReport {
             h += "<figure class=\"item\(g.misclassified ? " mis" : "")\" data-order=\"\(k)\" data-score=\"\(g.score)\" "
                 + "data-label=\"\(g.label ? "anomalous" : "normal")\" data-defect=\"\(html(g.defectType))\" data-mis=\"\(g.misclassified ? 1 : 0)\">"
             let image = g.thumbnail.map {
-                "<img loading=\"lazy\" src=\"\(html($0))\" width=\"\(g.thumbnailWidth)\" height=\"\(g.thumbnailHeight)\" alt=\"\(html(FileTree.lastComponent(g.imagePath)))\">"
+                "<img loading=\"lazy\" data-src=\"\(html($0))\" width=\"\(g.thumbnailWidth)\" height=\"\(g.thumbnailHeight)\" alt=\"\(html(FileTree.lastComponent(g.imagePath)))\">"
             } ?? "<span>(no overlay)</span>"
             h += (g.overlay.map { "<a href=\"\(html($0))\" target=\"_blank\">\(image)</a>" } ?? image)
                 + "<figcaption title=\"\(html(g.imagePath))\">\(html(caption))</figcaption></figure>\n"
@@ -171,6 +171,16 @@ extension EvaluationReport {
       }
       c.addEventListener('change', update);
       update();
+    });
+    // Thumbnails get their src when they come near the viewport, so a 1,000-image gallery does not hold up the
+    // load event (loading="lazy" alone still fetched every thumbnail before load in headless Chromium).
+    var nearby = 'IntersectionObserver' in window ? new IntersectionObserver(function (entries) {
+      entries.forEach(function (e) {
+        if (e.isIntersecting) { e.target.src = e.target.dataset.src; nearby.unobserve(e.target); }
+      });
+    }, {rootMargin: '800px'}) : null;
+    document.querySelectorAll('img[data-src]').forEach(function (im) {
+      if (nearby) nearby.observe(im); else im.src = im.dataset.src;
     });
     document.documentElement.dataset.ready = '1';
     window.addEventListener('load', function () {
