@@ -15,8 +15,10 @@ demo: build
 
 # Tests run in release (-Ounchecked) with @testable import: numeric code in debug is 10-50x slower.
 # scripts/setup-test-venv: the Python venv (outside the repo) the tritonclient test uses; quick when present.
+# scripts/setup-browser: Debian's Chromium, which ReportBrowserTests renders report.html in; quick when present.
 test: bootstrap
 	@scripts/setup-test-venv
+	@scripts/setup-browser
 	$(SWIFT) test -c $(CONFIG) --disable-swift-testing
 
 clean:

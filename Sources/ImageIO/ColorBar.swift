@@ -1,14 +1,19 @@
 import Foundation
 
 /// A vertical colour bar for heat-map overlays: the colour map from high (top) to low (bottom) with the range's
-/// ends written beside it in a small built-in bitmap font (no font files).
+/// ends written beside it in the built-in bitmap font (no font files), and optionally the scale rule's name
+/// (e.g. "PER-CLASS") in the middle, so a reader knows what the colours are relative to.
 public enum ColorBar {
-    /// An RGB image `height` tall: a 12 px bar, a 3 px gap, then the labels (max at the top, min at the bottom) on
-    /// white. The bar's row y takes the map's colour for hi - (hi - lo)·y/(height - 1).
-    public static func render(height: Int, colorMap: ColorMap = .turbo, range: ClosedRange<Float>) -> Image {
+    /// An RGB image `height` tall: a bar (12 px at scale 1, 8 px wider per extra scale step), a gap, then the labels
+    /// (max at the top, min at the bottom, `scaleName` centred) on white at `labelScale`. The bar's row y takes the
+    /// map's colour for hi - (hi - lo)·y/(height - 1).
+    public static func render(height: Int, colorMap: ColorMap = .turbo, range: ClosedRange<Float>,
+                              labelScale: Int = 1, scaleName: String? = nil) -> Image {
+        let s = max(labelScale, 1)
         let top = label(range.upperBound), bottom = label(range.lowerBound)
-        let textWidth = max(BitmapFont.width(of: top), BitmapFont.width(of: bottom))
-        let barWidth = 12, gap = 3, width = barWidth + gap + textWidth + 2
+        let lines = [top, bottom] + (scaleName.map { [$0] } ?? [])
+        let textWidth = lines.map { BitmapFont.width(of: $0, scale: s) }.max() ?? 0
+        let barWidth = 12 + 8 * (s - 1), gap = 3 * s, width = barWidth + gap + textWidth + 2
         var image = Image(width: width, height: height, channels: 3, repeating: 255)
         let lo = range.lowerBound, hi = range.upperBound
         for y in 0..<height {
@@ -19,8 +24,13 @@ public enum ColorBar {
                 image.pixels[i] = r; image.pixels[i + 1] = g; image.pixels[i + 2] = b
             }
         }
-        BitmapFont.draw(top, into: &image, x: barWidth + gap, y: 1)
-        BitmapFont.draw(bottom, into: &image, x: barWidth + gap, y: max(0, height - BitmapFont.glyphHeight - 1))
+        let lineHeight = BitmapFont.height(scale: s)
+        BitmapFont.draw(top, into: &image, x: barWidth + gap, y: 1, scale: s)
+        BitmapFont.draw(bottom, into: &image, x: barWidth + gap, y: max(0, height - lineHeight - 1), scale: s)
+        if let scaleName, height >= 3 * lineHeight + 8 {
+            BitmapFont.draw(scaleName, into: &image, x: barWidth + gap, y: (height - lineHeight) / 2, scale: s,
+                            color: (90, 90, 90))
+        }
         return image
     }
 
@@ -34,38 +44,5 @@ public enum ColorBar {
             return s
         }
         return String(format: "%.2e", Double(v))
-    }
-}
-
-/// A 5x7 pixel font for numbers (digits, '.', '-', '+', 'e'), drawn in black, 1 px between glyphs.
-enum BitmapFont {
-    static let glyphWidth = 5, glyphHeight = 7
-
-    /// Rows top to bottom, bit 4 = leftmost column.
-    static let glyphs: [Character: [UInt8]] = [
-        "0": [0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E], "1": [0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E],
-        "2": [0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F], "3": [0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E],
-        "4": [0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02], "5": [0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E],
-        "6": [0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E], "7": [0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08],
-        "8": [0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E], "9": [0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C],
-        ".": [0x00, 0x00, 0x00, 0x00, 0x00, 0x0C, 0x0C], "-": [0x00, 0x00, 0x00, 0x1F, 0x00, 0x00, 0x00],
-        "+": [0x00, 0x04, 0x04, 0x1F, 0x04, 0x04, 0x00], "e": [0x00, 0x00, 0x0E, 0x11, 0x1F, 0x10, 0x0E],
-    ]
-
-    static func width(of text: String) -> Int { max(0, text.count * (glyphWidth + 1) - 1) }
-
-    /// Draws `text` with its top-left corner at (x, y), clipped to the image; unknown characters are blank.
-    static func draw(_ text: String, into image: inout Image, x: Int, y: Int) {
-        let channels = image.channels
-        for (k, ch) in text.enumerated() {
-            guard let rows = glyphs[ch] else { continue }
-            for (r, bits) in rows.enumerated() {
-                for c in 0..<glyphWidth where bits & (0x10 >> UInt8(c)) != 0 {
-                    let px = x + k * (glyphWidth + 1) + c, py = y + r
-                    guard px >= 0, px < image.width, py >= 0, py < image.height else { continue }
-                    for ch in 0..<min(channels, 3) { image.pixels[(py * image.width + px) * channels + ch] = 0 }
-                }
-            }
-        }
     }
 }

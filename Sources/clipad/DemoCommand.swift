@@ -20,6 +20,8 @@ struct DemoCommand: ParsableCommand {
     var prompts: String?
     @Option(name: .customLong("image-size"), help: "Square input side (default: per backbone, 224 for the tiny demo model).")
     var imageSize: Int?
+    @Option(name: .customLong("color-scale"), help: ColorScaleHelp.text(default: .evaluationDefault))
+    var colorScale: ColorScale = .evaluationDefault
 
     func run() throws {
         // 0. The detector, built like every other run: a spec -> the Detection factory. Without --clip the demo
@@ -61,7 +63,8 @@ struct DemoCommand: ParsableCommand {
         let writer = try PredictionWriter(directory: output, mapFormat: .npy)
         var scores: [Float] = [], labels: [Bool] = [], pixelSamples: [PixelSample] = []
 
-        // 2. Predict each image, write its map, score and a side-by-side overlay.
+        // 2. Predict each image, write its map and score; overlays after, once the class's colour range is known.
+        var shown: [(name: String, image: Image, map: PixelSample, score: Float, anomalous: Bool)] = []
         for (i, defect) in defects.enumerated() {
             let sample = generator.sample(index: i, defect: defect)
             let name = String(format: "%02d_%@", i, defect.rawValue)
@@ -75,13 +78,19 @@ struct DemoCommand: ParsableCommand {
 
             let mask = PillowResize.nearest(Image(width: sample.size, height: sample.size, channels: 1, pixels: sample.mask),
                                             width: side, height: side)
-            let heat = ColorMap.turbo.colorize(map, width: side, height: side, range: (map.min() ?? 0)...(map.max() ?? 1))
-            let base = detector.overlayBase(image)
-            let panel = OverlayPanel.sideBySide([base, mask.rgb(), ColorMap.blend(base, heat, alpha: 0.5)], gap: 4)
-            try ImageEncoder.write(panel, to: (overlayDir as NSString).appendingPathComponent("\(name).png"))
             scores.append(result.score)
             labels.append(defect != .none)
-            pixelSamples.append(try PixelSample(width: side, height: side, scores: map, mask: mask.pixels))
+            let pixelSample = try PixelSample(width: side, height: side, scores: map, mask: mask.pixels)
+            pixelSamples.append(pixelSample)
+            shown.append((name, image, pixelSample, result.score, defect != .none))
+        }
+        // The same rule as eval: per-class spans the ten maps, fixed the method's natural range.
+        let classRange = ColorScale.span(pixelSamples.map(\.scores))
+        for s in shown {
+            let range = colorScale.range(of: s.map.scores, classRange: classRange, natural: detector.naturalMapRange)
+            let header = OverlayPanel.header(score: s.score, imageThreshold: nil, truth: s.anomalous, pixelThreshold: nil)
+            let panel = OverlayPanel.compose(image: s.image, map: s.map, range: range, scale: colorScale, threshold: nil, header: header)
+            try ImageEncoder.write(panel.picture, to: (overlayDir as NSString).appendingPathComponent("\(s.name).png"))
         }
         try writer.finish()
 
@@ -92,7 +101,7 @@ struct DemoCommand: ParsableCommand {
         print("  model: \(random ? "tiny random-weight CLIP (tiny-demo, seed 7) with random prompts, written to \(output)/" : detector.spec.clip ?? "")")
         print(String(format: "  image AUROC %.3f  AP %.3f | pixel AUROC %.3f  AUPRO %.3f", image.auroc, image.averagePrecision,
                      pixel.auroc, pixel.aupro ?? .nan))
-        print("  wrote \(output)/scores.jsonl, \(output)/<name>.npy maps, \(output)/overlays/<name>.png (image | mask | heat map)")
+        print("  wrote \(output)/scores.jsonl, \(output)/<name>.npy maps, \(output)/overlays/<name>.png (image | ground truth | anomaly map | colour bar)")
         if random {
             print("""
               NOTE: random weights give meaningless scores; this run only shows the pipeline working end to end.

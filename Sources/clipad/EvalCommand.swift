@@ -24,6 +24,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Score only shard I of N (I in 0..<N: sample j of each class's sorted list goes to shard j mod N); writes predictions for `clipad metrics --predictions` to merge.")
     var shard: String?
 
+    @Option(name: .customLong("color-scale"), help: ColorScaleHelp.text(default: .evaluationDefault))
+    var colorScale: ColorScale = .evaluationDefault
+
     func validate() throws {
         if let k = shotCount, k < 1 { throw ValidationError("--shot-count must be >= 1, got \(k)") }
         if (shotCount == nil) != (seeds == nil) {
@@ -69,9 +72,12 @@ struct EvalCommand: ParsableCommand {
         var progress = ProgressLine(total: samples.values.reduce(0) { $0 + $1.count }, label: "eval")
         var evaluation = DatasetEvaluation(output: data.output, proMode: data.proMode)
         evaluation.maps = maps ?? .none
-        evaluation.mapRange = detector.naturalMapRange
+        evaluation.mapRange = colorScale == .fixed ? detector.naturalMapRange : nil   // --maps png: one image at a time
         evaluation.warn = { progress.interrupt($0) }
         evaluation.progress = { progress.advance() }
+        evaluation.colorScale = colorScale
+        evaluation.naturalMapRange = detector.naturalMapRange
+        evaluation.thresholds = detector.thresholds?.thresholds
         let report = try evaluation.run(samples: samples, method: methodOptions.method.rawValue, settings: settings, predict: { sample in
             try detector.predict(try ImageDecoder.decodeRGB(path: sample.imagePath), name: sample.imagePath).mapPrediction
         }, overlayImage: { sample, _, _ in

@@ -13,7 +13,9 @@ struct PredictCommand: ParsableCommand {
 
     @OptionGroup var methodOptions: MethodOptions
     @Option(help: "Output folder.") var output: String = "predictions"
-    @Option(help: "Per-image maps: npy | png (overlay with a colour bar) | none.") var maps: PredictionWriter.MapFormat = .npy
+    @Option(help: "Per-image maps: npy | png (overlay with score, thresholds and a colour bar) | none.") var maps: PredictionWriter.MapFormat = .npy
+    @Option(name: .customLong("color-scale"), help: ColorScaleHelp.text(default: .predictionDefault))
+    var colorScale: ColorScale = .predictionDefault
     @Option(help: "Binary masks when thresholds are known: png (<stem>_mask.png at the image's own size) | none.") var masks: MaskFormat = .png
 
     enum MaskFormat: String, ExpressibleByArgument { case png, none }
@@ -21,6 +23,9 @@ struct PredictCommand: ParsableCommand {
 
     func validate() throws {
         if inputs.isEmpty { throw ValidationError("give at least one image or folder") }
+        if colorScale == .perClass {
+            throw ValidationError("--color-scale per-class needs a class's maps together: use `clipad eval` (predict colours each image on its own: per-image, or fixed)")
+        }
     }
 
     func run() throws {
@@ -44,11 +49,13 @@ struct PredictCommand: ParsableCommand {
                     try writer.writeMap(result.map, height: result.mapSide, width: result.mapSide, stem: stem)
                     mapName = "\(stem).npy"
                 case .png:
-                    let range = detector.naturalMapRange
-                    let heat = ColorMap.turbo.colorize(result.map, width: result.mapSide, height: result.mapSide, range: range)
-                    let overlay = ColorMap.blend(detector.overlayBase(decoded), heat, alpha: 0.5)
-                    let panel = OverlayPanel.sideBySide([overlay, ColorBar.render(height: result.mapSide, range: range)], gap: 4)
-                    try ImageEncoder.write(panel, to: try writer.outputPath("\(stem).png"))
+                    let map = try PixelSample(width: result.mapSide, height: result.mapSide, scores: result.map, mask: nil)
+                    let range = colorScale.range(of: result.map, natural: detector.naturalMapRange)
+                    let header = OverlayPanel.header(score: result.score, imageThreshold: limits.map { ImageThreshold(value: $0.image, source: .calibrated) },
+                                                     truth: nil, pixelThreshold: limits?.pixel, pixelSource: "calibrated")
+                    let panel = OverlayPanel.compose(image: decoded, map: map, range: range, scale: colorScale, threshold: limits?.pixel,
+                                                     showTruth: false, header: header)
+                    try ImageEncoder.write(panel.picture, to: try writer.outputPath("\(stem).png"))
                     mapName = "\(stem).png"
                 case .none: break
                 }

@@ -51,7 +51,8 @@ final class DatasetLayoutTests: XCTestCase {
         XCTAssertEqual(train.keys.sorted(), ["bottle", "cable"])
         XCTAssertEqual(train["bottle"]?.map { FileTree.lastComponent($0.imagePath) }, ["000.png", "001.png"])
         XCTAssertThrowsError(try ds.samples(split: .test, classes: ["screw"])) {
-            XCTAssertEqual($0 as? DatasetError, .missingClass(name: "screw", root: root))
+            XCTAssertEqual($0 as? DatasetError, .missingClass(name: "screw", root: root, known: ["bottle", "cable"]))
+            XCTAssertTrue("\($0)".hasSuffix("no class 'screw' in this dataset (classes: bottle, cable)"), "\($0)")
         }
         try FileManager.default.removeItem(atPath: root + "/bottle/ground_truth/crack/001_mask.png")
         XCTAssertThrowsError(try ds.samples(split: .test, classes: ["bottle"])) {
@@ -185,5 +186,14 @@ final class DatasetLayoutTests: XCTestCase {
         XCTAssertTrue(test.filter(\.label).allSatisfy { $0.maskPath?.hasSuffix(".png") == true })
         XCTAssertTrue(Set(train.map(\.imagePath)).isDisjoint(with: test.map(\.imagePath)))
         XCTAssertEqual(train.map(\.imagePath), train.map(\.imagePath).sorted())
+        // A defect kind is a class of its own: the test normals plus that kind; an unknown name lists the valid ones.
+        let fray = try XCTUnwrap(ds.samples(split: .test, classes: ["MT_Fray"])["MT_Fray"])
+        XCTAssertEqual(fray.count, 952 - 16 + 32)
+        XCTAssertEqual(Set(fray.filter(\.label).map(\.defectType)), ["fray"])
+        XCTAssertThrowsError(try ds.samples(split: .test, classes: ["MT_Nope"])) {
+            let text = "\($0)"
+            XCTAssertTrue(text.contains("(classes: magnetic-tile, MT_Blowhole, MT_Break, MT_Crack, MT_Fray, MT_Uneven)"), text)
+            XCTAssertTrue(text.contains("per defect type"), text)
+        }
     }
 }

@@ -61,19 +61,126 @@ final class ReportTests: XCTestCase {
 
     // MARK: - report.html
 
-    func testHTMLIsSelfContained() throws {
+    func testHTMLHasTablesChartsAndGalleryWithoutNetwork() throws {
         var report = sampleReport()
-        let png = try ImageEncoder.pngData(Image(width: 2, height: 2, channels: 3, repeating: 200))
-        report.classes[0].overlays = [OverlayEntry(kind: .worst, imagePath: "a.png", label: true, score: 0.5, file: "x.png")]
-        let page = report.htmlText { $0 == "x.png" ? png : nil }
+        var c = report.classes[0]
+        c.imageCurve = try ScoreCurve.image(scores: [0.1, 0.4, 0.35, 0.8], labels: [false, false, true, true])
+        c.imageThreshold = ImageThreshold(value: 0.35, source: .f1Max)
+        c.imageOperatingPoint = OperatingPoint.image(scores: [0.1, 0.4, 0.35, 0.8], labels: [false, false, true, true],
+                                                     threshold: try XCTUnwrap(c.imageThreshold))
+        c.defectTypes = [DefectTypeResult(name: "crack <x>", images: 3, anomalous: 1, detected: 1, metrics: ClassMetrics(imageAUROC: 1))]
+        var g = GalleryEntry(imagePath: "/d/a.png", defectType: "crack <x>", label: true, score: 0.8, predicted: false)
+        g.overlay = "overlays/bottle/0001_a.png"; g.thumbnail = "thumbnails/bottle/0001_a.jpg"
+        g.thumbnailWidth = 80; g.thumbnailHeight = 40
+        c.gallery = [g, GalleryEntry(imagePath: "/d/b.png", defectType: "good", label: false, score: 0.1, predicted: false)]
+        c.colorScale = .perClass
+        c.colorRange = 0...2
+        report.classes[0] = c
+        let page = report.htmlText()
         XCTAssertFalse(page.contains("http://"))
         XCTAssertFalse(page.contains("https://"))
-        XCTAssertFalse(page.contains("<script"))
-        XCTAssertTrue(page.contains("data:image/png;base64," + png.base64EncodedString()))
         XCTAssertTrue(page.contains("<td>bottle</td>"))
         XCTAssertTrue(page.contains("<td>wood, &quot;x&quot; &lt;b&gt;</td>"))
         XCTAssertTrue(page.contains("<tr class=\"mean\"><td>mean</td>"))
         XCTAssertTrue(page.contains("<td>62.5</td>"))   // bottle AUPRO in percent
+        XCTAssertEqual(page.components(separatedBy: "<svg class=\"chart roc image\"").count - 1, 1)
+        XCTAssertEqual(page.components(separatedBy: "<svg class=\"chart pr image\"").count - 1, 1)
+        XCTAssertEqual(page.components(separatedBy: "<svg class=\"chart histogram\"").count - 1, 1)
+        XCTAssertTrue(page.contains("AUROC 50.0%"))   // legend from the class's metrics
+        XCTAssertTrue(page.contains("class=\"operating-point\""))
+        XCTAssertTrue(page.contains("<td>crack &lt;x&gt;</td><td>3</td><td>1</td><td>1 of 1</td><td>100.0</td>"))
+        XCTAssertTrue(page.contains("<img loading=\"lazy\" data-src=\"thumbnails/bottle/0001_a.jpg\" width=\"80\" height=\"40\""))
+        XCTAssertTrue(page.contains("<a href=\"overlays/bottle/0001_a.png\""))
+        XCTAssertTrue(page.contains("data-mis=\"1\""))   // anomalous, predicted normal
+        XCTAssertTrue(page.contains("Colour scale: <b>per-class</b> (0 to 2)"))
+        // The class without a gallery gets no gallery section.
+        XCTAssertEqual(page.components(separatedBy: "class=\"gallery\"").count - 1, 1)
+    }
+
+    // MARK: - Curves drawn = the metric code's curves
+
+    func testImageCurveAreasAreTheMetrics() throws {
+        var rng = SystemRandomNumberGenerator()
+        for trial in 0..<20 {
+            let n = 5 + trial * 3
+            // Scores from a few levels so ties occur.
+            let scores = (0..<n).map { _ in Float(Int.random(in: 0..<7, using: &rng)) / 7 }
+            var labels = (0..<n).map { _ in Bool.random(using: &rng) }
+            labels[0] = true; labels[1] = false
+            let curve = try ScoreCurve.image(scores: scores, labels: labels)
+            XCTAssertEqual(curve.rocArea, try AUROC.compute(scores: scores, labels: labels), accuracy: 1e-12)
+            XCTAssertEqual(curve.precisionRecallArea, try AveragePrecision.compute(scores: scores, labels: labels), accuracy: 1e-12)
+            XCTAssertEqual(curve.thresholds, Array(Set(scores)).sorted(by: >))
+            for (k, t) in curve.thresholds.enumerated() {
+                XCTAssertEqual(curve.truePositives[k], zip(scores, labels).filter { $0.0 >= t && $0.1 }.count)
+                XCTAssertEqual(curve.falsePositives[k], zip(scores, labels).filter { $0.0 >= t && !$0.1 }.count)
+            }
+        }
+    }
+
+    func testDrawnPolylineIsTheCurve() throws {
+        let scores: [Float] = [0.9, 0.8, 0.8, 0.6, 0.3, 0.2, 0.1], labels = [true, false, true, true, false, true, false]
+        let curve = try ScoreCurve.image(scores: scores, labels: labels)
+        for (kind, points) in [("roc", curve.roc), ("pr", curve.precisionRecall)] {
+            let svg = ReportSVG.curveChart(kind: kind, title: "t", xLabel: "x", yLabel: "y",
+                                           series: [.init(points: points, label: "l", color: "#000")], marker: nil, diagonal: false)
+            let attribute = try XCTUnwrap(svg.components(separatedBy: "points=\"").dropFirst().first?.split(separator: "\"").first)
+            let drawn = attribute.split(separator: " ").map { pair -> (x: Double, y: Double) in
+                let xy = pair.split(separator: ",").compactMap { Double($0) }
+                return ReportSVG.unitPoint(svgX: xy[0], svgY: xy[1])
+            }
+            XCTAssertEqual(drawn.count, points.count, kind)
+            for (d, p) in zip(drawn, points) {
+                XCTAssertEqual(d.x, p.x, accuracy: 1e-4, kind)   // 0.01 px of a 244 px axis
+                XCTAssertEqual(d.y, p.y, accuracy: 1e-4, kind)
+            }
+        }
+        // ROC by hand: thresholds 0.9, 0.8, 0.6, 0.3, 0.2, 0.1 over 4 anomalous / 3 normal.
+        let expected: [(Double, Double)] = [(0, 0), (0, 0.25), (1.0 / 3, 0.5), (1.0 / 3, 0.75), (2.0 / 3, 0.75), (2.0 / 3, 1), (1, 1)]
+        XCTAssertEqual(curve.roc.count, expected.count)
+        for (a, b) in zip(curve.roc, expected) { XCTAssertEqual(a.x, b.0, accuracy: 1e-12); XCTAssertEqual(a.y, b.1, accuracy: 1e-12) }
+    }
+
+    func testDecimationKeepsOnlyCurvePoints() {
+        let points = (0...5000).map { (x: Double($0) / 5000, y: sqrt(Double($0) / 5000)) }
+        let drawn = ReportSVG.drawnPoints(points)
+        XCTAssertLessThan(drawn.count, 1300)
+        XCTAssertEqual(drawn.first?.x, 0)
+        XCTAssertEqual(drawn.last?.x, 1)
+        let all = Set(points.map { "\($0.x),\($0.y)" })
+        XCTAssertTrue(drawn.allSatisfy { all.contains("\($0.x),\($0.y)") })
+    }
+
+    func testPixelCurvePointsLieOnTheExactCurve() throws {
+        // Scores in distinct buckets: the bucketed curve is the exact one, so its areas are the pixel metrics.
+        let a = try PixelSample(width: 3, height: 1, scores: [0.9, 0.5, 0.25], mask: [1, 0, 1])
+        let b = try PixelSample(width: 2, height: 1, scores: [0.7, 0.125], mask: nil)
+        let curve = try XCTUnwrap(ScoreCurve.pixel([a, b]))
+        let metrics = try PixelMetrics.compute([a, b], proMode: nil)
+        XCTAssertEqual(curve.rocArea, metrics.auroc, accuracy: 1e-12)
+        XCTAssertEqual(curve.precisionRecallArea, metrics.averagePrecision, accuracy: 1e-12)
+        XCTAssertEqual(curve.truePositives, [1, 1, 1, 2, 2])
+        XCTAssertEqual(curve.falsePositives, [0, 1, 2, 2, 3])
+        XCTAssertNil(ScoreCurve.pixel([b]))
+    }
+
+    func testOperatingPointFollowsTheThresholdRule() {
+        let scores: [Float] = [0.2, 0.5, 0.5, 0.9], labels = [false, false, true, true]
+        let f1 = OperatingPoint.image(scores: scores, labels: labels, threshold: ImageThreshold(value: 0.5, source: .f1Max))
+        XCTAssertEqual(f1, OperatingPoint(truePositives: 2, falsePositives: 1, positives: 2, negatives: 2))
+        // Calibrated thresholds label like Detector.predict: strictly above.
+        let calibrated = OperatingPoint.image(scores: scores, labels: labels, threshold: ImageThreshold(value: 0.5, source: .calibrated))
+        XCTAssertEqual(calibrated, OperatingPoint(truePositives: 1, falsePositives: 0, positives: 2, negatives: 2))
+    }
+
+    func testHistogramCountsAndThresholdLine() {
+        let svg = ReportSVG.histogram(scores: [0, 0, 1, 1, 1], labels: [false, false, true, true, false],
+                                      threshold: ImageThreshold(value: 0.5, source: .f1Max), bins: 2)
+        XCTAssertTrue(svg.contains("<title>2 normal</title>"))
+        XCTAssertTrue(svg.contains("<title>1 normal</title>"))
+        XCTAssertTrue(svg.contains("<title>2 anomalous</title>"))
+        XCTAssertTrue(svg.contains("class=\"threshold\""))
+        XCTAssertTrue(svg.contains("threshold 0.5 (f1-max)"))
     }
 
     // MARK: - Pixel threshold
@@ -98,6 +205,10 @@ final class ReportTests: XCTestCase {
     // MARK: - End to end on a folder dataset (predictions from the masks themselves)
 
     func writeFolderDataset(_ root: String, size: Int = 32, maskSize: Int? = nil) throws {
+        try Self.writeFolderDataset(root, size: size, maskSize: maskSize)
+    }
+
+    static func writeFolderDataset(_ root: String, size: Int = 32, maskSize: Int? = nil) throws {
         let generator = SyntheticDefectImages(size: size)
         let defects: [SyntheticDefectImages.Defect] = [.none, .none, .none, .scratch, .stain, .hole]
         for dir in ["normal", "abnormal", "masks"] {
@@ -159,12 +270,22 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(Set(first.keys), ["image", "score", "class", "label"])
         for o in c.overlays {
             let panel = try ImageDecoder.decodeRGB(path: o.file)
-            // Four 8 px panels, four 4 px gaps, then the colour bar (12 px plus its labels).
-            XCTAssertGreaterThan(panel.width, 4 * 8 + 4 * 4 + 12)
-            XCTAssertEqual(panel.height, 8)
+            // Header, titles, then four framed 256 px boxes and the colour bar.
+            XCTAssertGreaterThan(panel.width, 4 * (OverlayPanel.defaultBox + 2))
+            XCTAssertGreaterThan(panel.height, OverlayPanel.defaultBox + 2 * BitmapFont.height(scale: 2))
+        }
+        // Every scored image is in the gallery with its overlay and thumbnail on disk.
+        XCTAssertEqual(c.gallery.count, 6)
+        XCTAssertEqual(c.defectTypes.map(\.name), ["abnormal"])
+        XCTAssertEqual(c.imageThreshold?.source, .f1Max)
+        for g in c.gallery {
+            for file in [g.overlay, g.thumbnail] {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: FileTree.join(out, try XCTUnwrap(file))), "\(file ?? "")")
+            }
         }
         let page = try String(contentsOfFile: FileTree.join(out, "report.html"), encoding: .utf8)
-        XCTAssertEqual(page.components(separatedBy: "data:image/png;base64,").count - 1, 6)
+        XCTAssertEqual(page.components(separatedBy: "<img loading=\"lazy\"").count - 1, 6)
+        XCTAssertEqual(page.components(separatedBy: "<svg class=\"chart").count - 1, 5)
     }
 
     /// `clipad metrics` path: maps written with `PredictionWriter`, read back through `PredictionSet`, give the

@@ -1,7 +1,8 @@
 /// Why a dataset could not be listed; every message names the path involved.
 public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case missingRoot(String)
-    case missingClass(name: String, root: String)
+    /// `known`: the names that would be accepted; `note`: what else the user should know (a sentence or empty).
+    case missingClass(name: String, root: String, known: [String] = [], note: String = "")
     case noClasses(root: String, layout: String)
     case emptySplit(split: String, path: String)
     case unknownLayout(String)
@@ -17,8 +18,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .missingRoot(path):
             return "\(path): dataset root does not exist or is not a directory"
-        case let .missingClass(name, root):
+        case let .missingClass(name, root, known, note):
             return "\(root): no class '\(name)' in this dataset"
+                + (known.isEmpty ? "" : " (classes: \(known.joined(separator: ", ")))") + (note.isEmpty ? "" : "; \(note)")
         case let .noClasses(root, layout):
             return "\(root): no classes found for layout '\(layout)'"
         case let .emptySplit(split, path):

@@ -79,7 +79,7 @@ enum FileTree {
         }
         let known = Set(available)
         for name in requested where !known.contains(name) {
-            throw DatasetError.missingClass(name: name, root: root)
+            throw DatasetError.missingClass(name: name, root: root, known: available.sorted())
         }
         return Array(Set(requested)).sorted()
     }

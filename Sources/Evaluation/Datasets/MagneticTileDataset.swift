@@ -2,6 +2,8 @@
 /// `MT_<kind>/Imgs/<name>.png`; `MT_Free` is anomaly-free, every other kind is a defect type (lower-cased,
 /// e.g. "blowhole"). One class named after the root folder. Train split: the first `trainNormals` MT_Free
 /// images in sorted order; test split: the remaining MT_Free images, then every defect image.
+/// `classes` may also name defect kinds (`MT_Fray`): each becomes a class of its own, the test normals plus that
+/// kind's images (the full class reports every kind in its per-defect-type table anyway).
 public struct MagneticTileDataset: DatasetReader {
     public let root: String
     public let trainNormals: Int
@@ -16,11 +18,25 @@ public struct MagneticTileDataset: DatasetReader {
     public func samples(split: DatasetSplit, classes: [String]?) throws -> [String: [DatasetSample]] {
         try FileTree.requireRoot(root)
         let name = className
-        _ = try FileTree.select([name], requested: classes, root: root, layout: "magnetic-tile")
         let kinds = try FileTree.subdirectories(root).filter { $0.hasPrefix("MT_") }
         guard kinds.contains("MT_Free") else {
             throw DatasetError.missingFile(path: FileTree.join(root, "MT_Free"), what: "normal image folder")
         }
+        let defectKinds = kinds.filter { $0 != "MT_Free" }.sorted()
+        for requested in classes ?? [] where requested != name && !defectKinds.contains(requested) {
+            throw DatasetError.missingClass(name: requested, root: root, known: [name] + defectKinds,
+                                            note: "'\(name)' holds every kind, reported per defect type in report.html; a kind alone is its test normals plus its images")
+        }
+        let wanted = classes.map { Array(Set($0)).sorted() } ?? [name]
+        var result: [String: [DatasetSample]] = [:]
+        for className in wanted {
+            result[className] = try samples(split: split, kinds: className == name ? defectKinds : [className], name: className)
+        }
+        return result
+    }
+
+    /// The normal images of `split` plus (test split) the images of each defect kind in `kinds`, as class `name`.
+    func samples(split: DatasetSplit, kinds: [String], name: String) throws -> [DatasetSample] {
         func images(_ kind: String) throws -> [String] {
             try FileTree.images(in: FileTree.join(root, kind, "Imgs")).filter { FileTree.fileExtension($0) != "png" }
         }
@@ -35,7 +51,7 @@ public struct MagneticTileDataset: DatasetReader {
             samples = free.dropFirst(trainNormals).map {
                 DatasetSample(imagePath: $0, maskPath: nil, label: false, defectType: "good", className: name)
             }
-            for kind in kinds where kind != "MT_Free" {
+            for kind in kinds {
                 let defect = String(kind.dropFirst(3)).lowercased()
                 for image in try images(kind) {
                     let mask = FileTree.join(FileTree.parent(image), FileTree.stem(image) + ".png")
@@ -50,6 +66,6 @@ public struct MagneticTileDataset: DatasetReader {
         guard !samples.isEmpty else {
             throw DatasetError.emptySplit(split: split.rawValue, path: FileTree.join(root, "MT_Free", "Imgs"))
         }
-        return [name: samples]
+        return samples
     }
 }

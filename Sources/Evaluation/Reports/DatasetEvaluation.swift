@@ -21,12 +21,12 @@ public struct MapPrediction: Sendable {
 }
 
 /// Scores a dataset's test split class by class from per-image predictions and writes `scores.jsonl`,
-/// overlays, `metrics.json`, `metrics.csv` and `report.html` (see docs/METRICS.md, "Evaluation runs").
+/// an overlay and thumbnail per image, `metrics.json`, `metrics.csv` and `report.html` (see docs/METRICS.md, "Evaluation runs").
 /// Maps are evaluated at their own size; masks are binarised (> 0) and resized to it with NEAREST.
 public struct DatasetEvaluation {
     public var output: String
     public var proMode: PROMode
-    /// Overlays written per class for each of the worst and the best cases.
+    /// Worst and best cases listed per class (every image gets an overlay in the gallery).
     public var overlaysPerKind: Int
 
     /// Called for each warning line (an unreadable image, a missing prediction, the first mask resize).
@@ -41,6 +41,17 @@ public struct DatasetEvaluation {
     public var maps: PredictionWriter.MapFormat = .none
     /// Colour scale of png maps (nil: each map's own range).
     public var mapRange: ClosedRange<Float>?
+    /// The overlays' colour rule; `fixed` uses `naturalMapRange` (the class's span when it is nil).
+    public var colorScale = ColorScale.evaluationDefault
+    public var naturalMapRange: ClosedRange<Float>?
+    /// Calibrated thresholds: images are labelled and overlays cut with them; nil = the class's F1-max thresholds.
+    public var thresholds: Thresholds?
+    /// The image shown in the overlays at its own size (letterboxed, aspect kept); when it throws, `overlayImage`
+    /// at the map's size is used, stretched back to the image's aspect ratio.
+    public var displayImage: (DatasetSample) throws -> Image = { try ImageDecoder.decodeRGB(path: $0.imagePath) }
+    /// Side of each overlay panel's box, and of the gallery thumbnails' box.
+    public var overlayBox = OverlayPanel.defaultBox
+    public var thumbnailBox = 160
 
     public init(output: String, proMode: PROMode = .mvtec, overlaysPerKind: Int = 3) {
         self.output = output
@@ -59,6 +70,7 @@ public struct DatasetEvaluation {
         for name in samples.keys.sorted() {
             var scored: [(sample: DatasetSample, score: Float)] = []
             var pixels: [PixelSample] = []
+            var imageSizes: [(width: Int, height: Int)?] = []
             var skipped = 0
             for sample in samples[name] ?? [] {
                 defer { progress() }
@@ -86,6 +98,7 @@ public struct DatasetEvaluation {
                     }
                     pixels.append(pixel)
                     scored.append((sample, p.score))
+                    imageSizes.append(p.imageSize)
                     writer.record(image: sample.imagePath, score: p.score, map: mapFile,
                                   extra: [("class", jsonString(name)), ("label", sample.label ? "1" : "0")])
                 } catch {
@@ -99,8 +112,9 @@ public struct DatasetEvaluation {
                                       pixels: pixels, proMode: proMode)
             result.skipped = skipped
             if !pixelMetrics { result.notes.append("pixel metrics not computed: the predictions hold no maps (predict --maps npy writes them)") }
-            if pixelMetrics { result.overlays = try overlays(name: name, scored: scored, pixels: pixels, threshold: result.pixelThreshold,
-                                           overlayImage: overlayImage) }
+            describe(&result, scored: scored, pixels: pixels)
+            if pixelMetrics { try writeOverlays(&result, scored: scored, pixels: pixels, imageSizes: imageSizes,
+                                                overlayImage: overlayImage) }
             results.append(result)
         }
         try writer.finish()
@@ -151,28 +165,99 @@ public struct DatasetEvaluation {
         return (worst, best)
     }
 
-    func overlays(name: String, scored: [(sample: DatasetSample, score: Float)], pixels: [PixelSample],
-                  threshold: Float?, overlayImage: (DatasetSample, Int, Int) throws -> Image) throws -> [OverlayEntry] {
-        let (worst, best) = Self.pick(scores: scored.map(\.score), labels: scored.map(\.sample.label), count: overlaysPerKind)
-        let lo = pixels.compactMap { $0.scores.min() }.min() ?? 0, hi = pixels.compactMap { $0.scores.max() }.max() ?? 1
-        let dir = FileTree.join(output, "overlays", Self.safeName(name))
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        var entries: [OverlayEntry] = []
-        for (kind, picks) in [(OverlayEntry.Kind.worst, worst), (.best, best)] {
-            for (rank, i) in picks.enumerated() {
-                let (sample, score) = scored[i]
-                let image: Image
-                do { image = try overlayImage(sample, pixels[i].width, pixels[i].height) } catch {
-                    warn("error: \(sample.imagePath): overlay: \(error)")
-                    continue
+    /// Thresholds, curves, operating points, per-defect-type metrics and the gallery rows (without files).
+    func describe(_ result: inout ClassResult, scored: [(sample: DatasetSample, score: Float)], pixels: [PixelSample]) {
+        let scores = scored.map(\.score), labels = scored.map(\.sample.label)
+        result.imageCurve = try? ScoreCurve.image(scores: scores, labels: labels)
+        if let t = thresholds {
+            result.imageThreshold = ImageThreshold(value: t.image, source: .calibrated)
+            if !pixels.isEmpty { result.pixelThreshold = t.pixel; result.pixelThresholdSource = "calibrated" }
+        } else if let t = result.imageCurve?.f1MaxThreshold {
+            result.imageThreshold = ImageThreshold(value: t, source: .f1Max)
+        }
+        if let t = result.imageThreshold {
+            result.imageOperatingPoint = OperatingPoint.image(scores: scores, labels: labels, threshold: t)
+        }
+        if !pixels.isEmpty {
+            result.pixelCurve = ScoreCurve.pixel(pixels)
+            if let t = result.pixelThreshold { result.pixelOperatingPoint = OperatingPoint.pixel(pixels, threshold: t) }
+        }
+        result.defectTypes = Self.defectTypes(scored: scored, pixels: pixels, threshold: result.imageThreshold)
+        result.gallery = scored.map { s in
+            GalleryEntry(imagePath: s.sample.imagePath, defectType: s.sample.defectType, label: s.sample.label,
+                         score: s.score, predicted: result.imageThreshold.map { $0.isAnomalous(s.score) })
+        }
+    }
+
+    /// Per defect type (sorted by name): the normal images with that type's anomalous ones.
+    static func defectTypes(scored: [(sample: DatasetSample, score: Float)], pixels: [PixelSample],
+                            threshold: ImageThreshold?) -> [DefectTypeResult] {
+        let normals = scored.indices.filter { !scored[$0].sample.label }
+        let types = Set(scored.filter(\.sample.label).map(\.sample.defectType)).sorted()
+        return types.map { type in
+            let defective = scored.indices.filter { scored[$0].sample.label && scored[$0].sample.defectType == type }
+            let picked = normals + defective
+            var m = ClassMetrics()
+            let scores = picked.map { scored[$0].score }, labels = picked.map { scored[$0].sample.label }
+            if let i = try? ImageMetrics.compute(scores: scores, labels: labels) { m.imageAUROC = i.auroc; m.imageAP = i.averagePrecision }
+            if pixels.count == scored.count, let p = try? PixelMetrics.compute(picked.map { pixels[$0] }, proMode: nil) {
+                m.pixelAUROC = p.auroc; m.pixelAP = p.averagePrecision
+            }
+            let detected = threshold.map { t in defective.filter { t.isAnomalous(scored[$0].score) }.count }
+            return DefectTypeResult(name: type, images: picked.count, anomalous: defective.count, detected: detected, metrics: m)
+        }
+    }
+
+    /// One overlay (and gallery thumbnail) per scored image, under `overlays/<class>/` and `thumbnails/<class>/`;
+    /// the worst and best cases point at the same files.
+    func writeOverlays(_ result: inout ClassResult, scored: [(sample: DatasetSample, score: Float)], pixels: [PixelSample],
+                       imageSizes: [(width: Int, height: Int)?],
+                       overlayImage: (DatasetSample, Int, Int) throws -> Image) throws {
+        let folder = Self.safeName(result.name)
+        let overlayDir = FileTree.join(output, "overlays", folder), thumbDir = FileTree.join(output, "thumbnails", folder)
+        for dir in [overlayDir, thumbDir] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        let classRange = ColorScale.span(pixels.map(\.scores))
+        result.colorScale = colorScale
+        result.colorRange = colorScale == .perImage ? nil : colorScale.range(of: [], classRange: classRange, natural: naturalMapRange)
+        var files: [String?] = Array(repeating: nil, count: scored.count)
+        for (i, (sample, score)) in scored.enumerated() {
+            let map = pixels[i]
+            let image: Image, aspect: (width: Int, height: Int)?
+            do {
+                if let decoded = try? displayImage(sample) {
+                    image = decoded; aspect = (decoded.width, decoded.height)
+                } else {
+                    image = try overlayImage(sample, map.width, map.height); aspect = imageSizes[i]
                 }
-                let panel = OverlayPanel.compose(image: image, map: pixels[i], range: lo...max(hi, lo), threshold: threshold)
-                let file = FileTree.join(dir, "\(kind.rawValue)_\(rank + 1)_\(Self.safeName(FileTree.stem(sample.imagePath))).png")
-                try AtomicFileWriter.write(try ImageEncoder.pngData(panel, name: file), to: file)
-                entries.append(OverlayEntry(kind: kind, imagePath: sample.imagePath, label: sample.label, score: score, file: file))
+            } catch {
+                warn("error: \(sample.imagePath): overlay: \(error)")
+                continue
+            }
+            let range = colorScale.range(of: map.scores, classRange: classRange, natural: naturalMapRange)
+            let header = OverlayPanel.header(score: score, imageThreshold: result.imageThreshold, truth: sample.label,
+                                             pixelThreshold: result.pixelThreshold, pixelSource: result.pixelThresholdSource)
+            let composed = OverlayPanel.compose(image: image, map: map, range: range, scale: colorScale,
+                                                threshold: result.pixelThreshold, aspect: aspect, header: header, box: overlayBox)
+            let stem = String(format: "%04d_", i + 1) + Self.safeName(FileTree.stem(sample.imagePath))
+            let overlayFile = FileTree.join(overlayDir, stem + ".png"), thumbFile = FileTree.join(thumbDir, stem + ".jpg")
+            try AtomicFileWriter.write(try ImageEncoder.pngData(composed.picture, name: overlayFile), to: overlayFile)
+            let (tw, th) = OverlayPanel.fit((composed.heat.width, composed.heat.height), into: thumbnailBox)
+            let thumb = PillowResize.resize(composed.heat, width: tw, height: th, filter: .bilinear)
+            try AtomicFileWriter.write(try ImageEncoder.jpegData(thumb, quality: 85, name: thumbFile), to: thumbFile)
+            files[i] = overlayFile
+            result.gallery[i].overlay = "overlays/\(folder)/\(stem).png"
+            result.gallery[i].thumbnail = "thumbnails/\(folder)/\(stem).jpg"
+            result.gallery[i].thumbnailWidth = tw
+            result.gallery[i].thumbnailHeight = th
+        }
+        let (worst, best) = Self.pick(scores: scored.map(\.score), labels: scored.map(\.sample.label), count: overlaysPerKind)
+        for (kind, picks) in [(OverlayEntry.Kind.worst, worst), (.best, best)] {
+            for i in picks {
+                guard let file = files[i] else { continue }
+                result.overlays.append(OverlayEntry(kind: kind, imagePath: scored[i].sample.imagePath, label: scored[i].sample.label,
+                                                    score: scored[i].score, file: file))
             }
         }
-        return entries
     }
 
     // MARK: - Masks
@@ -201,7 +286,6 @@ extension EvaluationReport {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try AtomicFileWriter.write(Data(jsonText().utf8), to: FileTree.join(directory, "metrics.json"))
         try AtomicFileWriter.write(Data(csvText().utf8), to: FileTree.join(directory, "metrics.csv"))
-        let page = htmlText { FileManager.default.contents(atPath: $0) }
-        try AtomicFileWriter.write(Data(page.utf8), to: FileTree.join(directory, "report.html"))
+        try AtomicFileWriter.write(Data(htmlText().utf8), to: FileTree.join(directory, "report.html"))
     }
 }

@@ -63,6 +63,48 @@ public struct OverlayEntry: Sendable, Equatable {
     }
 }
 
+/// One test image in the report's gallery; paths are relative to the report's folder.
+public struct GalleryEntry: Sendable, Equatable {
+    public var imagePath: String
+    public var defectType: String
+    public var label: Bool
+    public var score: Float
+    /// Label from the class's image threshold; nil without one.
+    public var predicted: Bool?
+    public var overlay: String?
+    public var thumbnail: String?
+    public var thumbnailWidth = 0
+    public var thumbnailHeight = 0
+
+    public init(imagePath: String, defectType: String, label: Bool, score: Float, predicted: Bool?) {
+        self.imagePath = imagePath
+        self.defectType = defectType
+        self.label = label
+        self.score = score
+        self.predicted = predicted
+    }
+
+    public var misclassified: Bool { predicted.map { $0 != label } ?? false }
+}
+
+/// Metrics of one defect type of a class (normal images + that type's anomalous ones); F1 and AUPRO left nil.
+public struct DefectTypeResult: Sendable, Equatable {
+    public var name: String
+    public var images: Int
+    public var anomalous: Int
+    /// Anomalous images of this type the image threshold catches; nil without a threshold.
+    public var detected: Int?
+    public var metrics: ClassMetrics
+
+    public init(name: String, images: Int, anomalous: Int, detected: Int?, metrics: ClassMetrics) {
+        self.name = name
+        self.images = images
+        self.anomalous = anomalous
+        self.detected = detected
+        self.metrics = metrics
+    }
+}
+
 /// One class's outcome.
 public struct ClassResult: Sendable, Equatable {
     public var name: String
@@ -75,7 +117,24 @@ public struct ClassResult: Sendable, Equatable {
     /// Why a metric is missing (one line each), e.g. "pixel: no defect pixel".
     public var notes: [String]
     public var pixelThreshold: Float?
+    /// Where `pixelThreshold` comes from: "calibrated" or "f1-max".
+    public var pixelThresholdSource = "f1-max"
+    /// Worst and best cases (files shared with the gallery).
     public var overlays: [OverlayEntry]
+    /// The threshold images are labelled with, and where it puts the class on its curves.
+    public var imageThreshold: ImageThreshold?
+    public var imageOperatingPoint: OperatingPoint?
+    public var pixelOperatingPoint: OperatingPoint?
+    /// The curves the report draws (nil where a class lacks normal or anomalous samples / pixels).
+    public var imageCurve: ScoreCurve?
+    public var pixelCurve: ScoreCurve?
+    /// Metrics per defect type: the class's normal images with that type's anomalous ones.
+    public var defectTypes: [DefectTypeResult] = []
+    /// Every scored image, in dataset order.
+    public var gallery: [GalleryEntry] = []
+    /// The colour rule and range of the class's overlays (`per-image` ranges differ per picture).
+    public var colorScale: ColorScale?
+    public var colorRange: ClosedRange<Float>?
 
     public init(name: String, images: Int, anomalous: Int, skipped: Int = 0, metrics: ClassMetrics,
                 notes: [String] = [], pixelThreshold: Float? = nil, overlays: [OverlayEntry] = []) {
