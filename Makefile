@@ -14,9 +14,11 @@ demo: build
 	$(SWIFT) run -c $(CONFIG) clipad demo --output demo-output
 
 # Tests run in release (-Ounchecked) with @testable import: numeric code in debug is 10-50x slower.
-# scripts/setup-test-venv: the Python venv (outside the repo) the tritonclient test uses; quick when present.
+# scripts/setup-test-venv: the Python venv (outside the repo) the server tests use (tritonclient, schemathesis, selenium);
+# scripts/setup-server-tools: Debian's chromium + chromedriver, nginx, wrk. Both quick when present.
 test: bootstrap
 	@scripts/setup-test-venv
+	@scripts/setup-server-tools
 	$(SWIFT) test -c $(CONFIG) --disable-swift-testing
 
 clean:

@@ -63,7 +63,7 @@ let package = Package(
 
         // MARK: - `clipad serve`: KServe v2 / Open Inference Protocol over Hummingbird 2 -> Detection
         .target(name: "ClipADServer", dependencies: [
-            "Detection", "ImageIO", "Evaluation",
+            "Detection", "ImageIO", "Evaluation", "Tensor",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: fast),

@@ -1,0 +1,50 @@
+@testable import ClipADServer
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import XCTest
+
+/// `GET /openapi.json` describes exactly the routes the router has, and schemathesis (PyPI) fuzzes the live server
+/// with it: no 5xx, every status, content type, header and body as documented.
+extension ServerTests {
+    func testOpenAPIDocumentListsExactlyTheRouterRoutes() async throws {
+        let server = self.server()
+        let routed = Set(server.router().routes.map { route in
+            let path = route.path.description.split(separator: "/", omittingEmptySubsequences: false)
+                .map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+            return "\(route.method.rawValue) \(path.isEmpty ? "/" : path)"
+        })
+        try await withClient(server) { c in
+            let r = try await c.send("/openapi.json")
+            XCTAssertEqual(r.status, .ok)
+            XCTAssertEqual(r.json["openapi"] as? String, "3.0.3")
+            let paths = try XCTUnwrap(r.json["paths"] as? [String: [String: Any]])
+            let documented = Set(paths.flatMap { path, operations in operations.keys.map { "\($0.uppercased()) \(path)" } })
+            XCTAssertEqual(documented, routed, "documented only: \(documented.subtracting(routed)); routed only: \(routed.subtracting(documented))")
+            // Every $ref names a schema that exists.
+            let schemas = try XCTUnwrap((r.json["components"] as? [String: Any])?["schemas"] as? [String: Any])
+            let text = String(decoding: r.body, as: UTF8.self)
+            let refs = text.components(separatedBy: "#/components/schemas/").dropFirst().map { $0.prefix { $0 != "\"" } }
+            XCTAssertFalse(refs.isEmpty)
+            for ref in refs { XCTAssertNotNil(schemas[String(ref)], "dangling $ref \(ref)") }
+        }
+    }
+
+    /// schemathesis against the live server on loopback, bounded (examples per operation, seed, time).
+    func testSchemathesisFindsNoServerErrorOrSchemaViolation() async throws {
+        let schemathesis = try ExternalTools.venvExecutable("schemathesis")
+        let server = self.server { $0.maxBody = 1 << 20 }
+        try await server.application().test(.live) { client in
+            let port = try XCTUnwrap(client.port)
+            let (status, output) = try await ExternalTools.run(schemathesis, [
+                "run", "http://127.0.0.1:\(port)/openapi.json",
+                "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance",
+                "--max-examples", "25", "--seed", "1234", "--workers", "1", "--generation-database", "none", "--no-color",
+                "--request-timeout", "60", "--max-time", "120",
+            ], timeout: 240)
+            XCTAssertEqual(status, 0, output)
+            XCTAssertFalse(output.contains("No operations"), output)
+        }
+    }
+}
