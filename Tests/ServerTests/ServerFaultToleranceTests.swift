@@ -132,7 +132,8 @@ extension ServerTests {
                             let json = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
                             let score = ((json?["outputs"] as? [[String: Any]])?.first?["data"] as? [Double])?.first.map(Float.init)
                             if response.status != .ok { problems.append("request \(i): HTTP \(response.status.code)") }
-                            else if score != expected[i % 2] { problems.append("request \(i): score \(String(describing: score)), expected \(expected[i % 2])") }
+                            // A replica batches concurrent requests: float sums in another order, so not bit-exact.
+                            else if score.map({ abs($0 - expected[i % 2]) > 1e-5 * max(1, abs(expected[i % 2])) }) ?? true { problems.append("request \(i): score \(String(describing: score)), expected \(expected[i % 2])") }
                         } catch {
                             problems.append("request \(i): \(error)")
                         }

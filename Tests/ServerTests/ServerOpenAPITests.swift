@@ -24,10 +24,19 @@ extension ServerTests {
             XCTAssertEqual(documented, routed, "documented only: \(documented.subtracting(routed)); routed only: \(routed.subtracting(documented))")
             // Every $ref names a schema that exists.
             let schemas = try XCTUnwrap((r.json["components"] as? [String: Any])?["schemas"] as? [String: Any])
-            let text = String(decoding: r.body, as: UTF8.self)
-            let refs = text.components(separatedBy: "#/components/schemas/").dropFirst().map { $0.prefix { $0 != "\"" } }
-            XCTAssertFalse(refs.isEmpty)
-            for ref in refs { XCTAssertNotNil(schemas[String(ref)], "dangling $ref \(ref)") }
+            var refs: [String] = []
+            func collect(_ value: Any) {
+                if let d = value as? [String: Any] {
+                    if let ref = d["$ref"] as? String { refs.append(ref) }
+                    d.values.forEach(collect)
+                } else if let a = value as? [Any] { a.forEach(collect) }
+            }
+            collect(r.json)
+            XCTAssertGreaterThan(refs.count, 10)
+            for ref in refs {
+                XCTAssertTrue(ref.hasPrefix("#/components/schemas/"), ref)
+                XCTAssertNotNil(schemas[String(ref.dropFirst("#/components/schemas/".count))], "dangling $ref \(ref)")
+            }
         }
     }
 
@@ -40,9 +49,11 @@ extension ServerTests {
             let (status, output) = try await ExternalTools.run(schemathesis, [
                 "run", "http://127.0.0.1:\(port)/openapi.json",
                 "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance",
-                "--max-examples", "25", "--seed", "1234", "--workers", "1", "--generation-database", "none", "--no-color",
-                "--request-timeout", "60", "--max-time", "120",
-            ], timeout: 240)
+                // A deadline the client asks for is answered 504 when it passes (documented, correct): fuzz without one.
+                "--header", "Request-Timeout-Ms: 0",
+                "--phases", "coverage,fuzzing", "--max-examples", "15", "--seed", "1234", "--workers", "1",
+                "--generation-database", "none", "--no-color", "--request-timeout", "60", "--max-time", "90",
+            ], timeout: 180)
             XCTAssertEqual(status, 0, output)
             XCTAssertFalse(output.contains("No operations"), output)
         }

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import ClipADServer
 import Detection
 import Foundation
@@ -65,24 +66,33 @@ extension ServerTests {
         XCTAssertEqual(server.repository.entries.mapValues { $0.detector.map(ObjectIdentifier.init) }, before)
     }
 
-    func testSIGHUPReloadsTheRepository() async throws {
+    /// `clipad serve` as deployed: a model folder added on disk serves after `kill -HUP`, the others still do.
+    func testSIGHUPMakesTheServeProcessReloadItsRepository() async throws {
         let folder = try repositoryCopy()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let server = InferenceServer(repository: try ModelRepository.load(folder: folder.path), configuration: ServerConfiguration())
-        XCTAssertNil(server.repository.entries["screw"])
-        try FileManager.default.copyItem(at: folder.appendingPathComponent("bottle"), to: folder.appendingPathComponent("screw"))
-        let reloaded = expectation(description: "reloaded")
-        final class Box: @unchecked Sendable { var summary: ReloadSummary? }  // written before fulfill, read after the wait
-        let box = Box()
-        let source = server.reloadOnHangup { result in
-            box.summary = try? result.get()
-            reloaded.fulfill()
+        let replica = try startReplica(repository: folder.path)
+        defer { if replica.process.isRunning { kill(replica.process.processIdentifier, SIGKILL) } }
+        let base = "http://127.0.0.1:\(replica.port)"
+        func status(_ path: String) async -> Int {
+            guard let r = try? await HTTPClient.shared.execute(HTTPClientRequest(url: base + path), timeout: .seconds(10)) else { return -1 }
+            return Int(r.status.code)
         }
-        defer { source.cancel() }
-        kill(getpid(), SIGHUP)
-        await fulfillment(of: [reloaded], timeout: 60)
-        XCTAssertEqual(box.summary?.added, ["screw"])
-        XCTAssertEqual(server.repository.entries["screw"]?.isReady, true, server.repository.entries["screw"]?.failure ?? "")
+        let before = await status("/v2/models/screw/ready")
+        XCTAssertEqual(before, 404)
+        try FileManager.default.copyItem(at: folder.appendingPathComponent("bottle"), to: folder.appendingPathComponent("screw"))
+        kill(replica.process.processIdentifier, SIGHUP)
+        var after = -1
+        for _ in 0..<200 where after != 200 {
+            after = await status("/v2/models/screw/ready")
+            if after != 200 { try await Task.sleep(nanoseconds: 50_000_000) }
+        }
+        XCTAssertEqual(after, 200, "screw/ not served 10 s after SIGHUP")
+        let bottle = await status("/v2/models/bottle/ready")
+        XCTAssertEqual(bottle, 200)
+        XCTAssertTrue(replica.process.isRunning, "SIGHUP must not end the process")
+        kill(replica.process.processIdentifier, SIGTERM)
+        replica.process.waitUntilExit()
+        XCTAssertEqual(replica.process.terminationStatus, 0)
     }
 
     func testReloadOfAVanishedFolderKeepsServingThePreviousModels() throws {
