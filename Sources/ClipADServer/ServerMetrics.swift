@@ -1,103 +1,76 @@
 import Foundation
+import Prometheus
 
-/// Prometheus counters, gauges and histograms by model, written in the text exposition format (`GET /metrics`).
-public final class ServerMetrics: @unchecked Sendable {  // state guarded by `lock`
+/// The server's Prometheus metrics by model (swift-prometheus registry, text exposition format at `GET /metrics`).
+/// Names carry their unit (`_seconds`, `_images`, `_total`).
+public final class ServerMetrics: Sendable {
     /// Latency bucket bounds, seconds (compute and queue wait).
     static let secondsBuckets: [Double] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
     /// Batch size bucket bounds, images.
     static let batchBuckets: [Double] = [1, 2, 4, 8, 16, 32, 64]
 
-    /// One histogram's cumulative-ready state (per-bucket counts, the last one +Inf).
-    struct Histogram {
-        var counts: [Int]
-        var sum = 0.0
-        init(buckets: Int) { counts = [Int](repeating: 0, count: buckets + 1) }
-        mutating func observe(_ value: Double, bounds: [Double]) {
-            counts[bounds.firstIndex { value <= $0 } ?? bounds.count] += 1
-            sum += value
-        }
-    }
+    static let requests = MetricNameDescriptor(namespace: "clipad", metricName: "requests", unitName: "total",
+                                               helpText: "HTTP requests by model and status code.")
+    static let compute = MetricNameDescriptor(namespace: "clipad", metricName: "compute", unitName: "seconds",
+                                              helpText: "Time of one batched predict (preprocess, forward, scoring).")
+    static let queueWait = MetricNameDescriptor(namespace: "clipad", metricName: "queue_wait", unitName: "seconds",
+                                                helpText: "Time a request waited in its model's queue before compute.")
+    static let batch = MetricNameDescriptor(namespace: "clipad", metricName: "batch", unitName: "images", helpText: "Images per batched predict.")
+    static let deadlines = MetricNameDescriptor(namespace: "clipad", metricName: "deadline_exceeded", unitName: "total",
+                                                helpText: "Requests answered 504: deadline passed while queued (not computed) or computing.")
+    static let queueDepth = MetricNameDescriptor(namespace: "clipad", metricName: "queue_depth", unitName: "requests",
+                                                 helpText: "Requests waiting for a model.")
+    static let inFlight = MetricNameDescriptor(namespace: "clipad", metricName: "in_flight", unitName: "requests",
+                                               helpText: "Requests being computed.")
+    static let ready = MetricNameDescriptor(namespace: "clipad", metricName: "model_ready", unitName: "",
+                                            helpText: "1 when the model is loaded and serving.")
 
-    private let lock = NSLock()
-    private var requests: [String: [Int: Int]] = [:]
-    private var compute: [String: Histogram] = [:]
-    private var queueWait: [String: Histogram] = [:]
-    private var batches: [String: Histogram] = [:]
-    private var deadlines: [String: [DeadlineStage: Int]] = [:]
-    private var queueDepth: [String: Int] = [:]
-    private var inFlight: [String: Int] = [:]
-    private var ready: [String: Bool] = [:]
+    private let registry = PrometheusCollectorRegistry()
 
     public init() {}
 
     func countRequest(model: String, status: Int) {
-        lock.withLock { requests[model, default: [:]][status, default: 0] += 1 }
+        registry.makeCounter(descriptor: Self.requests, labels: [("model", model), ("code", "\(status)")]).increment()
     }
 
     func observeCompute(model: String, seconds: Double) {
-        lock.withLock { compute[model, default: Histogram(buckets: Self.secondsBuckets.count)].observe(seconds, bounds: Self.secondsBuckets) }
+        registry.makeValueHistogram(descriptor: Self.compute, labels: [("model", model)], buckets: Self.secondsBuckets).record(seconds)
     }
 
     func observeQueueWait(model: String, seconds: Double) {
-        lock.withLock { queueWait[model, default: Histogram(buckets: Self.secondsBuckets.count)].observe(seconds, bounds: Self.secondsBuckets) }
+        registry.makeValueHistogram(descriptor: Self.queueWait, labels: [("model", model)], buckets: Self.secondsBuckets).record(seconds)
     }
 
     func observeBatch(model: String, images: Int) {
-        lock.withLock { batches[model, default: Histogram(buckets: Self.batchBuckets.count)].observe(Double(images), bounds: Self.batchBuckets) }
+        registry.makeValueHistogram(descriptor: Self.batch, labels: [("model", model)], buckets: Self.batchBuckets).record(Double(images))
     }
 
     func countDeadlineExceeded(model: String, stage: DeadlineStage) {
-        lock.withLock { deadlines[model, default: [:]][stage, default: 0] += 1 }
+        registry.makeCounter(descriptor: Self.deadlines, labels: [("model", model), ("stage", stage.rawValue)]).increment()
     }
 
-    func setQueueDepth(model: String, _ depth: Int) { lock.withLock { queueDepth[model] = depth } }
-    func addInFlight(model: String, _ delta: Int) { lock.withLock { inFlight[model, default: 0] += delta } }
-    func setReady(model: String, _ isReady: Bool) { lock.withLock { ready[model] = isReady } }
+    func setQueueDepth(model: String, _ depth: Int) {
+        registry.makeGauge(descriptor: Self.queueDepth, labels: [("model", model)]).set(Double(depth))
+    }
+
+    func addInFlight(model: String, _ delta: Int) {
+        registry.makeGauge(descriptor: Self.inFlight, labels: [("model", model)]).increment(by: Double(delta))
+    }
+
+    func setReady(model: String, _ isReady: Bool) {
+        registry.makeGauge(descriptor: Self.ready, labels: [("model", model)]).set(Double(isReady ? 1 : 0))
+        // Every served model shows its gauges from the start (a scrape sees 0, not nothing); an existing one keeps its value.
+        _ = registry.makeGauge(descriptor: Self.queueDepth, labels: [("model", model)])
+        _ = registry.makeGauge(descriptor: Self.inFlight, labels: [("model", model)])
+    }
+
     /// A model left the repository (reload): its gauges go; its counters stay (Prometheus counters never go back).
-    func removeModel(_ model: String) { lock.withLock { ready[model] = nil; queueDepth[model] = nil; inFlight[model] = nil } }
+    func removeModel(_ model: String) {
+        for descriptor in [Self.ready, Self.queueDepth, Self.inFlight] {
+            registry.unregisterGauge(registry.makeGauge(descriptor: descriptor, labels: [("model", model)]))
+        }
+    }
 
     /// The exposition text.
-    public func render() -> String {
-        lock.withLock {
-            var out = "# HELP clipad_requests_total HTTP requests by model and status code.\n# TYPE clipad_requests_total counter\n"
-            for model in requests.keys.sorted() {
-                for (status, n) in requests[model, default: [:]].sorted(by: { $0.key < $1.key }) {
-                    out += "clipad_requests_total{model=\"\(model)\",code=\"\(status)\"} \(n)\n"
-                }
-            }
-            Self.write(&out, "clipad_compute_seconds", "Time of one batched predict (preprocess, forward, scoring).", compute, Self.secondsBuckets)
-            Self.write(&out, "clipad_queue_wait_seconds", "Time a request waited in its model's queue before compute.", queueWait, Self.secondsBuckets)
-            Self.write(&out, "clipad_batch_images", "Images per batched predict.", batches, Self.batchBuckets)
-            out += "# HELP clipad_deadline_exceeded_total Requests answered 504: deadline passed while queued (not computed) or computing.\n"
-            out += "# TYPE clipad_deadline_exceeded_total counter\n"
-            for model in deadlines.keys.sorted() {
-                for (stage, n) in deadlines[model, default: [:]].sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-                    out += "clipad_deadline_exceeded_total{model=\"\(model)\",stage=\"\(stage.rawValue)\"} \(n)\n"
-                }
-            }
-            out += "# HELP clipad_queue_depth Requests waiting for a model.\n# TYPE clipad_queue_depth gauge\n"
-            for model in ready.keys.sorted() { out += "clipad_queue_depth{model=\"\(model)\"} \(queueDepth[model, default: 0])\n" }
-            out += "# HELP clipad_in_flight_requests Requests being computed.\n# TYPE clipad_in_flight_requests gauge\n"
-            for model in ready.keys.sorted() { out += "clipad_in_flight_requests{model=\"\(model)\"} \(inFlight[model, default: 0])\n" }
-            out += "# HELP clipad_model_ready 1 when the model is loaded and serving.\n# TYPE clipad_model_ready gauge\n"
-            for model in ready.keys.sorted() { out += "clipad_model_ready{model=\"\(model)\"} \(ready[model]! ? 1 : 0)\n" }
-            return out
-        }
-    }
-
-    private static func write(_ out: inout String, _ name: String, _ help: String, _ histograms: [String: Histogram], _ bounds: [Double]) {
-        out += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
-        for model in histograms.keys.sorted() {
-            let h = histograms[model]!
-            var cumulative = 0
-            for (i, bound) in bounds.enumerated() {
-                cumulative += h.counts[i]
-                out += "\(name)_bucket{model=\"\(model)\",le=\"\(bound)\"} \(cumulative)\n"
-            }
-            cumulative += h.counts[bounds.count]
-            out += "\(name)_bucket{model=\"\(model)\",le=\"+Inf\"} \(cumulative)\n"
-            out += "\(name)_sum{model=\"\(model)\"} \(h.sum)\n"
-            out += "\(name)_count{model=\"\(model)\"} \(cumulative)\n"
-        }
-    }
+    public func render() -> String { registry.emitToString() }
 }

@@ -46,7 +46,7 @@ extension ServerTests {
             for line in ["clipad_compute_seconds_count{model=\"bottle\"} 2", "clipad_deadline_exceeded_total{model=\"bottle\",stage=\"queue\"} 1",
                          "clipad_deadline_exceeded_total{model=\"bottle\",stage=\"compute\"} 1", "clipad_requests_total{model=\"bottle\",code=\"504\"} 2",
                          "clipad_queue_wait_seconds_count{model=\"bottle\"} 2", "clipad_batch_images_count{model=\"bottle\"} 2",
-                         "clipad_in_flight_requests{model=\"bottle\"} 0", "clipad_queue_depth{model=\"bottle\"} 0"] {
+                         "clipad_in_flight_requests{model=\"bottle\"} 0", "clipad_queue_depth_requests{model=\"bottle\"} 0"] {
                 XCTAssertTrue(text.contains(line), "missing \(line) in\n\(text)")
             }
         }
