@@ -41,6 +41,11 @@ enum ExternalTools {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        // In a scratch folder: tools that leave caches in their working directory (schemathesis) stay out of the repo.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("clipad-tool-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        process.currentDirectoryURL = scratch
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
