@@ -14,11 +14,13 @@ demo: build
 	$(SWIFT) run -c $(CONFIG) clipad demo --output demo-output
 
 # Tests run in release (-Ounchecked) with @testable import: numeric code in debug is 10-50x slower.
-# scripts/setup-test-venv: the Python venv (outside the repo) the tritonclient test uses; quick when present.
-# scripts/setup-browser: Debian's Chromium, which ReportBrowserTests renders report.html in; quick when present.
+# scripts/setup-test-venv: the Python venv (outside the repo) the server tests use (tritonclient, schemathesis, selenium);
+# scripts/setup-browser: Debian's Chromium, which ReportBrowserTests renders report.html in;
+# scripts/setup-server-tools: chromedriver, nginx, wrk for the server tests. All quick when present.
 test: bootstrap
 	@scripts/setup-test-venv
 	@scripts/setup-browser
+	@scripts/setup-server-tools
 	$(SWIFT) test -c $(CONFIG) --disable-swift-testing
 
 clean:

@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // MARK: - System libraries
@@ -64,9 +65,10 @@ let package = Package(
 
         // MARK: - `clipad serve`: KServe v2 / Open Inference Protocol over Hummingbird 2 -> Detection
         .target(name: "ClipADServer", dependencies: [
-            "Detection", "ImageIO", "Evaluation",
+            "Detection", "ImageIO", "Evaluation", "Tensor",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: fast),
 
         // MARK: - Command-line tool (thin: parsing, progress and printing only)

@@ -10,12 +10,16 @@ struct InferenceRequest {
     }
 
     var id: String?
-    /// The encoded image files of the `image` input, in order.
+    /// The encoded image files of a BYTES `image` input, in order.
     var images: [Data]
+    /// An FP32 `image` input: pixels already preprocessed, row-major (the server checks the shape against the model).
+    var pixels: (shape: [Int], values: [Float])?
     /// nil: every output the model has.
     var outputs: [RequestedOutput]?
     /// Request-level `binary_data_output`.
     var binaryOutputs: Bool
+    /// Request-level `timeout` in microseconds, as tritonclient's `infer(timeout=)` sends it (0: none).
+    var timeoutMicroseconds: Int?
 
     static func parse(body: Data, headerLength: Int?) throws -> InferenceRequest {
         let jsonData: Data, binary: Data
@@ -34,13 +38,24 @@ struct InferenceRequest {
             throw ServerError.badRequest("malformed JSON request body: \(error.localizedDescription)")
         }
         guard let root = parsed as? [String: Any] else { throw ServerError.badRequest("the request body must be a JSON object") }
-        var request = InferenceRequest(id: nil, images: [], outputs: nil, binaryOutputs: false)
+        var request = InferenceRequest(id: nil, images: [], pixels: nil, outputs: nil, binaryOutputs: false, timeoutMicroseconds: nil)
         if let id = root["id"] {
             guard let s = id as? String else { throw ServerError.badRequest("'id' must be a string") }
             request.id = s
         }
-        if let parameters = root["parameters"] as? [String: Any], let b = parameters["binary_data_output"] as? Bool {
-            request.binaryOutputs = b
+        if let parameters = root["parameters"] {
+            guard let parameters = parameters as? [String: Any] else { throw ServerError.badRequest("'parameters' must be an object") }
+            if let b = parameters["binary_data_output"] {
+                guard let b = b as? Bool else { throw ServerError.badRequest("'parameters.binary_data_output' must be a boolean") }
+                request.binaryOutputs = b
+            }
+            if let t = parameters["timeout"] {
+                guard let n = t as? NSNumber, n.doubleValue >= 0, n.doubleValue <= 86_400e6,
+                      n.doubleValue == n.doubleValue.rounded() else {
+                    throw ServerError.badRequest("'parameters.timeout' must be a whole number of microseconds in 0...86400000000")
+                }
+                request.timeoutMicroseconds = n.intValue
+            }
         }
         guard let inputs = root["inputs"] else { throw ServerError.badRequest("missing field 'inputs'") }
         guard let inputList = inputs as? [[String: Any]] else { throw ServerError.badRequest("'inputs' must be an array of objects") }
@@ -57,37 +72,65 @@ struct InferenceRequest {
                 binaryOffset += n
             }
             guard name == "image" else { throw ServerError.badRequest("unknown input '\(name)' (this model takes one input, 'image')") }
+            guard !found else { throw ServerError.badRequest("input 'image' is given twice") }
             found = true
             guard let datatype = input["datatype"] as? String else { throw ServerError.badRequest("missing field 'inputs[\(i)].datatype'") }
-            guard datatype == "BYTES" else {
-                throw ServerError.badRequest("input 'image' has datatype \(datatype), expected BYTES (encoded PNG/JPEG files)")
-            }
             guard let shapeAny = input["shape"] else { throw ServerError.badRequest("missing field 'inputs[\(i)].shape'") }
-            guard let shape = shapeAny as? [NSNumber], !shape.isEmpty, shape.allSatisfy({ $0.intValue >= 0 }) else {
-                throw ServerError.badRequest("input 'image': 'shape' must be a non-empty array of non-negative integers")
+            guard let numbers = shapeAny as? [NSNumber], !numbers.isEmpty,
+                  numbers.allSatisfy({ $0.doubleValue >= 0 && $0.doubleValue <= 1e9 && $0.doubleValue == $0.doubleValue.rounded() }) else {
+                throw ServerError.badRequest("input 'image': 'shape' must be a non-empty array of integers in 0...1000000000")
             }
-            let count = shape.reduce(1) { $0 * $1.intValue }
-            guard shape.count == 1 || shape.dropFirst().allSatisfy({ $0.intValue == 1 }) else {
-                throw ServerError.badRequest("input 'image' has shape \(shape.map(\.intValue)), expected [N] (one encoded image per element)")
+            let shape = numbers.map(\.intValue)
+            var count = 1
+            for d in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: d)
+                guard !overflow, product <= 1 << 40 else { throw ServerError.badRequest("input 'image': shape \(shape) has too many elements") }
+                count = product
             }
-            if let binarySlice {
-                request.images = try splitBytes(binarySlice)
-            } else {
-                guard let data = input["data"] else { throw ServerError.badRequest("missing field 'inputs[\(i)].data'") }
-                let strings = try flatten(data)
-                request.images = try strings.enumerated().map { j, s in
-                    guard let decoded = Data(base64Encoded: s, options: .ignoreUnknownCharacters), !decoded.isEmpty || s.isEmpty else {
-                        throw ServerError.badRequest("input 'image' element \(j): not valid base64")
-                    }
-                    return decoded
+            switch datatype {
+            case "BYTES":
+                guard shape.count == 1 || shape.dropFirst().allSatisfy({ $0 == 1 }) else {
+                    throw ServerError.badRequest("input 'image' has shape \(shape), expected [N] (one encoded image per element)")
                 }
-            }
-            guard request.images.count == count else {
-                throw ServerError.badRequest("input 'image' has shape \(shape.map(\.intValue)) (\(count) elements) but \(request.images.count) data elements")
+                if let binarySlice {
+                    request.images = try splitBytes(binarySlice)
+                } else {
+                    guard let data = input["data"] else { throw ServerError.badRequest("missing field 'inputs[\(i)].data'") }
+                    let strings = try flatten(data)
+                    request.images = try strings.enumerated().map { j, s in
+                        guard let decoded = Data(base64Encoded: s, options: .ignoreUnknownCharacters), !decoded.isEmpty || s.isEmpty else {
+                            throw ServerError.badRequest("input 'image' element \(j): not valid base64")
+                        }
+                        return decoded
+                    }
+                }
+                guard request.images.count == count else {
+                    throw ServerError.badRequest("input 'image' has shape \(shape) (\(count) elements) but \(request.images.count) data elements")
+                }
+                guard !request.images.isEmpty else { throw ServerError.badRequest("input 'image' holds no images") }
+            case "FP32":
+                let values: [Float]
+                if let binarySlice {
+                    guard binarySlice.count == count * 4 else {
+                        throw ServerError.badRequest("input 'image' (FP32 \(shape)) needs \(count * 4) binary bytes, got \(binarySlice.count)")
+                    }
+                    values = binarySlice.withUnsafeBytes { raw in (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) } }
+                } else {
+                    guard let data = input["data"] else { throw ServerError.badRequest("missing field 'inputs[\(i)].data'") }
+                    values = try flattenNumbers(data)
+                    guard values.count == count else {
+                        throw ServerError.badRequest("input 'image' has shape \(shape) (\(count) elements) but \(values.count) data elements")
+                    }
+                }
+                if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                    throw ServerError.badRequest("input 'image' (FP32): element \(bad) is \(values[bad]); pixels must be finite")
+                }
+                request.pixels = (shape, values)
+            default:
+                throw ServerError.badRequest("input 'image' has datatype \(datatype), expected BYTES (encoded PNG/JPEG files) or FP32 (preprocessed [B, 3, S, S])")
             }
         }
         guard found else { throw ServerError.badRequest("missing input 'image'") }
-        guard !request.images.isEmpty else { throw ServerError.badRequest("input 'image' holds no images") }
         if let outputs = root["outputs"] {
             guard let list = outputs as? [[String: Any]] else { throw ServerError.badRequest("'outputs' must be an array of objects") }
             request.outputs = try list.enumerated().map { i, o in
@@ -104,6 +147,20 @@ struct InferenceRequest {
         if let s = value as? String { return [s] }
         if let a = value as? [Any] { return try a.flatMap(flatten) }
         throw ServerError.badRequest("input 'image': data elements must be base64 strings of encoded image files")
+    }
+
+    /// Flattens a (possibly nested, row-major) JSON data array of numbers.
+    static func flattenNumbers(_ value: Any) throws -> [Float] {
+        var out: [Float] = []
+        func walk(_ v: Any) throws {
+            if let a = v as? [Any] { for x in a { try walk(x) }; return }
+            guard let n = v as? NSNumber, !(v is String) else {
+                throw ServerError.badRequest("input 'image' (FP32): data elements must be numbers")
+            }
+            out.append(n.floatValue)
+        }
+        try walk(value)
+        return out
     }
 
     /// A binary BYTES tensor: repeated 4-byte little-endian length, then that many bytes.

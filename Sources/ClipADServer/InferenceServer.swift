@@ -6,6 +6,7 @@ import Hummingbird
 import ImageIO
 import Logging
 import NIOCore
+import Tensor
 
 /// What `clipad serve` is told.
 public struct ServerConfiguration: Sendable {
@@ -19,34 +20,83 @@ public struct ServerConfiguration: Sendable {
     public var maxBatch = 8
     /// How long a batch may wait to fill, milliseconds (0: run what is queued at once).
     public var maxQueueDelayMs = 0.0
+    /// Deadline of a request that names none, milliseconds from its arrival (0: none); past it, 504.
+    public var requestTimeoutMs = 0.0
     /// Bearer token every route but health requires, when set.
     public var apiKey: String?
 
     public init() {}
 }
 
-/// `clipad serve`: KServe v2 / Open Inference Protocol over HTTP (+ `/v1/models/NAME/inspect` and `/metrics`) on a
-/// model repository; every compute call goes through a model's `ModelWorker` into `Detector.predict`.
+/// `clipad serve`: KServe v2 / Open Inference Protocol over HTTP (+ `/v1/models/NAME/inspect`, `/metrics`, the
+/// operator's page and `/openapi.json`) on a model repository; every compute call goes through a model's
+/// `ModelWorker` into `Detector.predict`. `reload()` (SIGHUP) swaps in the repository as it is on disk.
 public final class InferenceServer: Sendable {
-    public let repository: ModelRepository
     public let configuration: ServerConfiguration
     public let metrics = ServerMetrics()
-    let workers: [String: ModelWorker]
+    let models: ServedModels
     let logger: Logger
+    private let reloadLock = NSLock()
+
+    /// The repository served now.
+    public var repository: ModelRepository { models.snapshot.repository }
 
     public init(repository: ModelRepository, configuration: ServerConfiguration, logger: Logger = Logger(label: "clipad.serve")) {
-        self.repository = repository
         self.configuration = configuration
         self.logger = logger
+        models = ServedModels(.init(repository: repository, workers: [:]))
+        models.replace(with: snapshot(repository, previous: nil))
+    }
+
+    /// Workers for `repository`: an entry loaded before (same detector) keeps its worker and queue.
+    private func snapshot(_ repository: ModelRepository, previous: ServedModels.Snapshot?) -> ServedModels.Snapshot {
         var workers: [String: ModelWorker] = [:]
         for (name, entry) in repository.entries {
             metrics.setReady(model: name, entry.isReady)
-            if let d = entry.detector {
+            guard let d = entry.detector else { continue }
+            if let old = previous?.workers[name], old.detector === d {
+                workers[name] = old
+            } else {
                 workers[name] = ModelWorker(name: name, detector: d, maxQueue: configuration.maxQueue, maxBatch: configuration.maxBatch,
                                             maxQueueDelay: configuration.maxQueueDelayMs / 1000, metrics: metrics)
             }
         }
-        self.workers = workers
+        return .init(repository: repository, workers: workers)
+    }
+
+    /// Reads the repository folder again: new entries load, changed ones (spec or files) load anew, removed ones
+    /// stop serving, unchanged ones keep their loaded detector. Requests already admitted finish on the model they
+    /// started with. A folder that cannot be read keeps everything as it was (and throws).
+    @discardableResult
+    public func reload() throws -> ReloadSummary {
+        try reloadLock.withLock {
+            let old = models.snapshot
+            let repository = try ModelRepository.load(folder: old.repository.folder, reusing: old.repository, logger: logger)
+            let new = snapshot(repository, previous: old)
+            var summary = ReloadSummary()
+            for name in repository.entries.keys.sorted() {
+                guard let before = old.repository.entries[name] else { summary.added.append(name); continue }
+                if before.fingerprint == repository.entries[name]!.fingerprint { summary.unchanged.append(name) } else { summary.changed.append(name) }
+            }
+            summary.removed = old.repository.entries.keys.filter { repository.entries[$0] == nil }.sorted()
+            for name in summary.removed { metrics.removeModel(name) }
+            models.replace(with: new)
+            logger.info("model repository reloaded: \(summary)")
+            return summary
+        }
+    }
+
+    /// Reloads on every SIGHUP (off the event loops) until the returned source is cancelled.
+    public func reloadOnHangup(onReload: @escaping @Sendable (Result<ReloadSummary, Error>) -> Void = { _ in }) -> DispatchSourceSignal {
+        signal(SIGHUP, SIG_IGN)  // the dispatch source sees it; the default action would end the process
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "clipad.serve.reload"))
+        source.setEventHandler { [self] in
+            let result = Result { try reload() }
+            if case .failure(let error) = result { logger.error("model repository reload failed, still serving the previous one: \(error)") }
+            onReload(result)
+        }
+        source.resume()
+        return source
     }
 
     /// The Hummingbird application (bind address from the configuration).
@@ -55,8 +105,10 @@ public final class InferenceServer: Sendable {
                     onServerRunning: onServerRunning, logger: logger)
     }
 
-    /// Serves until SIGTERM / SIGINT, then shuts down gracefully (in-flight requests finish).
+    /// Serves until SIGTERM / SIGINT, then shuts down gracefully (in-flight requests finish); SIGHUP reloads.
     public func run(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
+        let hangup = reloadOnHangup()
+        defer { hangup.cancel() }
         try await application(onServerRunning: onServerRunning).runService()
     }
 
@@ -64,27 +116,34 @@ public final class InferenceServer: Sendable {
 
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: ServerMiddleware(apiKey: configuration.apiKey, metrics: metrics, models: Set(repository.entries.keys)))
+        router.add(middleware: ServerMiddleware(apiKey: configuration.apiKey, metrics: metrics,
+                                                isModel: { [models] in models.snapshot.repository.entries[$0] != nil }))
+        router.get("/") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: OperatorPage.contentSecurityPolicy],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: OperatorPage.html)))
+        }
+        router.get("/openapi.json") { _, _ in json(OpenAPIDocument.document(version: ClipADVersion.current)) }
         router.get("/v2") { _, _ in
             json(["name": "clipad", "version": ClipADVersion.current, "extensions": ["binary_tensor_data"]])
         }
         router.get("/v2/health/live") { _, _ in json([String: Any]()) }
-        router.get("/v2/health/ready") { [repository] _, _ in
-            let ready = repository.entries.values.contains { $0.isReady }
+        router.get("/v2/health/ready") { [models] _, _ in
+            let ready = models.snapshot.repository.entries.values.contains { $0.isReady }
             return json(["ready": ready], status: ready ? .ok : .serviceUnavailable)
         }
         router.get("/v2/models/:name") { [self] _, context in
-            let (name, detector) = try model(context)
+            let (name, detector, _) = try model(context)
             return json(metadata(name: name, detector: detector))
         }
-        router.get("/v2/models/:name/ready") { [repository] _, context in
+        router.get("/v2/models/:name/ready") { [models] _, context in
             let name = try context.parameters.require("name")
-            guard let entry = repository.entries[name] else { throw ServerError.unknownModel(name) }
+            guard let entry = models.snapshot.repository.entries[name] else { throw ServerError.unknownModel(name) }
             var body: [String: Any] = ["name": name, "ready": entry.isReady]
             if let f = entry.failure { body["error"] = f }
             return json(body, status: entry.isReady ? .ok : .serviceUnavailable)
         }
         router.post("/v2/models/:name/infer") { [self] request, context in try await infer(request, context) }
+        router.get("/v1/models") { [self] _, _ in json(["models": modelList()]) }
         router.post("/v1/models/:name/inspect") { [self] request, context in try await inspect(request, context) }
         router.get("/metrics") { [metrics] _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -93,11 +152,30 @@ public final class InferenceServer: Sendable {
         return router
     }
 
-    func model(_ context: BasicRequestContext) throws -> (String, any Detector) {
+    /// The named model's detector and the worker that queues its requests (taken once per request: see `ServedModels`).
+    func model(_ context: BasicRequestContext) throws -> (String, any Detector, ModelWorker) {
         let name = try context.parameters.require("name")
-        guard let entry = repository.entries[name] else { throw ServerError.unknownModel(name) }
-        guard let detector = entry.detector else { throw ServerError.modelNotReady(name, reason: entry.failure ?? "not loaded") }
-        return (name, detector)
+        let snapshot = models.snapshot
+        guard let entry = snapshot.repository.entries[name] else { throw ServerError.unknownModel(name) }
+        guard let detector = entry.detector, let worker = snapshot.workers[name] else {
+            throw ServerError.modelNotReady(name, reason: entry.failure ?? "not loaded")
+        }
+        return (name, detector, worker)
+    }
+
+    /// Every model, for the operator's page and scripts.
+    func modelList() -> [[String: Any]] {
+        models.snapshot.repository.entries.values.sorted { $0.name < $1.name }.map { entry in
+            var item: [String: Any] = ["name": entry.name, "ready": entry.isReady]
+            if let d = entry.detector {
+                item["method"] = d.spec.method.rawValue
+                item["image_size"] = d.preprocessor.size
+                item["map_size"] = d.mapSide
+                item["thresholds"] = d.thresholds.map { ["image": Double($0.thresholds.image), "pixel": Double($0.thresholds.pixel)] as Any } ?? NSNull()
+            }
+            if let f = entry.failure { item["error"] = f }
+            return item
+        }
     }
 
     func metadata(name: String, detector: any Detector) -> [String: Any] {
@@ -106,7 +184,11 @@ public final class InferenceServer: Sendable {
         if detector.thresholds != nil { outputs.append(["name": "label", "datatype": "INT32", "shape": [-1]]) }
         outputs.append(["name": "anomaly_map", "datatype": "FP32", "shape": [-1, s, s]])
         return ["name": name, "versions": ["1"], "platform": "clipad",
-                "parameters": ["method": detector.spec.method.rawValue, "image_size": detector.preprocessor.size, "map_size": s],
+                "parameters": ["method": detector.spec.method.rawValue, "image_size": detector.preprocessor.size, "map_size": s,
+                               // How to send `image` as FP32 [B, 3, S, S] instead of encoded files: resize, then (x/255 - mean) / std.
+                               "preprocessed_image": ["datatype": "FP32", "shape": [-1, 3, detector.preprocessor.size, detector.preprocessor.size],
+                                                      "resize": detector.preprocessor.resize.rawValue,
+                                                      "mean": detector.preprocessor.mean.map(Double.init), "std": detector.preprocessor.std.map(Double.init)]],
                 "inputs": [["name": "image", "datatype": "BYTES", "shape": [-1]]], "outputs": outputs]
     }
 
@@ -127,15 +209,31 @@ public final class InferenceServer: Sendable {
         }
     }
 
-    func predict(_ name: String, _ detector: any Detector, _ images: [Image]) async throws -> [Prediction] {
-        guard let worker = workers[name] else { throw ServerError.modelNotReady(name, reason: "not loaded") }
-        return try await worker.predict(images)
+    // MARK: - Deadlines
+
+    static let timeoutHeader = HTTPField.Name("Request-Timeout-Ms")!
+
+    /// When the answer stops being useful: the request's own timeout (`microseconds` from a v2 `parameters.timeout`,
+    /// else the `Request-Timeout-Ms` header), else `--request-timeout-ms`, counted from `arrival`; 0 means none.
+    func deadline(_ request: Request, arrival: UInt64, microseconds: Int? = nil) throws -> UInt64? {
+        var seconds: Double?
+        if let microseconds {
+            seconds = Double(microseconds) / 1e6
+        } else if let h = request.headers[Self.timeoutHeader] {
+            guard let ms = Double(h), ms.isFinite, ms >= 0, ms <= 86_400_000 else {
+                throw ServerError.badRequest("header Request-Timeout-Ms '\(h)' is not a number of milliseconds in 0...86400000")
+            }
+            seconds = ms / 1000
+        }
+        let s = seconds ?? configuration.requestTimeoutMs / 1000
+        return s > 0 ? arrival + UInt64(s * 1e9) : nil
     }
 
     static let headerLengthField = HTTPField.Name("Inference-Header-Content-Length")!
 
     func infer(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let (name, detector) = try model(context)
+        let arrival = DispatchTime.now().uptimeNanoseconds
+        let (name, detector, worker) = try model(context)
         let headerLength: Int?
         if let h = request.headers[Self.headerLengthField] {
             guard let n = Int(h) else { throw ServerError.badRequest("Inference-Header-Content-Length '\(h)' is not an integer") }
@@ -147,8 +245,18 @@ public final class InferenceServer: Sendable {
             }
         }
         let parsed = try InferenceRequest.parse(body: try await body(request), headerLength: headerLength)
-        let images = try parsed.images.enumerated().map { i, d in try Self.decode(d, name: "input 'image' element \(i)") }
-        let predictions = try await predict(name, detector, images)
+        let input: ModelWorker.Input
+        if let pixels = parsed.pixels {
+            let size = detector.preprocessor.size
+            guard pixels.shape.count == 4, pixels.shape[0] >= 1, Array(pixels.shape.dropFirst()) == [3, size, size] else {
+                throw ServerError.badRequest("input 'image' (FP32) has shape \(pixels.shape), expected [B, 3, \(size), \(size)] "
+                    + "(B >= 1; pixels resized and normalised as the metadata's parameters say; or send encoded files as BYTES)")
+            }
+            input = .pixels(Tensor(shape: pixels.shape, scalars: pixels.values))
+        } else {
+            input = .images(try parsed.images.enumerated().map { i, d in try Self.decode(d, name: "input 'image' element \(i)") })
+        }
+        let predictions = try await worker.predict(input, deadline: deadline(request, arrival: arrival, microseconds: parsed.timeoutMicroseconds))
 
         let n = predictions.count, s = detector.mapSide
         var available: [String] = ["score"]
@@ -197,13 +305,30 @@ public final class InferenceServer: Sendable {
     }
 
     func inspect(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let (name, detector) = try model(context)
+        let arrival = DispatchTime.now().uptimeNanoseconds
+        let (name, detector, worker) = try model(context)
         let type = request.headers[.contentType] ?? ""
         guard type.hasPrefix("image/png") || type.hasPrefix("image/jpeg") else {
             throw ServerError.unsupportedMediaType(type, expected: "image/png or image/jpeg")
         }
+        let query = request.uri.queryParameters
+        let wantsMap: Bool
+        switch query.get("map") {
+        case nil: wantsMap = false
+        case "png": wantsMap = true
+        case let other?: throw ServerError.badRequest("query parameter map='\(other)': the only value is 'png'")
+        }
+        let scale = try query.get("color_scale").map { value in
+            if value == "per-class" {
+                throw ServerError.badRequest("query parameter color_scale='per-class' needs the class's other images; the server colours one image at a time (use fixed or per-image)")
+            }
+            guard let scale = ColorScale(rawValue: value) else {
+                throw ServerError.badRequest("query parameter color_scale='\(value)': expected one of \(ColorScale.servable.map(\.rawValue).joined(separator: ", "))")
+            }
+            return scale
+        } ?? ColorScale.fixed
         let image = try Self.decode(try await body(request), name: "the request body")
-        let p = try await predict(name, detector, [image])[0]
+        let p = try await worker.predict([image], deadline: deadline(request, arrival: arrival))[0]
         var out: [String: Any] = [
             "model": name, "score": Double(p.score), "clipad_version": ClipADVersion.current, "map_size": p.mapSide,
             "timings": ["preprocess_seconds": p.timings.preprocessSeconds, "compute_seconds": p.timings.computeSeconds,
@@ -211,10 +336,14 @@ public final class InferenceServer: Sendable {
         ]
         out["label"] = p.label.map { $0 as Any } ?? NSNull()
         out["thresholds"] = p.thresholds.map { ["image": Double($0.image), "pixel": Double($0.pixel)] as Any } ?? NSNull()
-        if request.uri.queryParameters.get("map") == "png" {
-            let heat = ColorMap.turbo.colorize(p.map, width: p.mapSide, height: p.mapSide, range: detector.naturalMapRange)
+        if wantsMap {
+            let range = scale.range(of: p.map, natural: detector.naturalMapRange)
+            let heat = ColorMap.turbo.colorize(p.map, width: p.mapSide, height: p.mapSide, range: range)
             let overlay = ColorMap.blend(detector.overlayBase(image), heat, alpha: 0.5)
             out["map_png"] = try ImageEncoder.pngData(overlay).base64EncodedString()
+            out["colorbar_png"] = try ImageEncoder.pngData(ColorBar.render(height: p.mapSide, range: range, scaleName: scale.barName)).base64EncodedString()
+            out["map_range"] = [Double(range.lowerBound), Double(range.upperBound)]
+            out["color_scale"] = scale.rawValue
         }
         return json(out)
     }
@@ -231,13 +360,14 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
     let apiKey: String?
     let metrics: ServerMetrics
     /// Model names counted under their own label (anything else under "_unknown", so clients cannot grow the metrics).
-    let models: Set<String>
+    let isModel: @Sendable (String) -> Bool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         var response: Response
         do {
-            if let apiKey, !path.hasPrefix("/v2/health/") {
+            // Health probes, the page itself and the API description are open; the page sends the key it is given.
+            if let apiKey, !path.hasPrefix("/v2/health/"), path != "/", path != "/openapi.json" {
                 let given = request.headers[.authorization] ?? ""
                 guard given.hasPrefix("Bearer "), Self.constantTimeEqual(String(given.dropFirst(7)), apiKey) else {
                     throw ServerError.unauthorized
@@ -261,7 +391,7 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
     func modelLabel(_ path: String) -> String {
         let parts = path.split(separator: "/")
         guard parts.count >= 3, parts[1] == "models" else { return "_server" }
-        return models.contains(String(parts[2])) ? String(parts[2]) : "_unknown"
+        return isModel(String(parts[2])) ? String(parts[2]) : "_unknown"
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {

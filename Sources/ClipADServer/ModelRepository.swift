@@ -13,6 +13,9 @@ public struct ModelRepository: Sendable {
         public let detector: (any Detector)?
         /// Why the entry is not ready.
         public let failure: String?
+        /// What the entry was loaded from (its spec, and size + modification time of every file it uses): a reload
+        /// keeps the loaded detector while this is unchanged.
+        public let fingerprint: String
         public var isReady: Bool { detector != nil }
     }
 
@@ -27,8 +30,10 @@ public struct ModelRepository: Sendable {
         }
     }
 
-    /// Loads every entry of `folder` (a missing or unreadable folder is an error; a broken entry is not).
-    public static func load(folder: String, logger: Logger = Logger(label: "clipad.serve")) throws -> ModelRepository {
+    /// Loads every entry of `folder` (a missing or unreadable folder is an error; a broken entry is not). With
+    /// `previous` (a reload), an entry whose fingerprint is unchanged keeps its loaded detector.
+    public static func load(folder: String, reusing previous: ModelRepository? = nil,
+                            logger: Logger = Logger(label: "clipad.serve")) throws -> ModelRepository {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ServerError.repository("model repository \(folder) is not a folder")
@@ -43,19 +48,47 @@ public struct ModelRepository: Sendable {
                 logger.warning("model repository: skipping '\(name)': a model name uses only A-Z a-z 0-9 _ . -")
                 continue
             }
+            let spec: DetectorSpec
+            do { spec = try self.spec(forEntry: sub) } catch {
+                let reason = "\(error)"
+                entries[name] = Entry(name: name, folder: sub, detector: nil, failure: reason, fingerprint: fingerprint(folder: sub, spec: nil))
+                logger.error("model \(name) not ready: \(reason)")
+                continue
+            }
+            let stamp = fingerprint(folder: sub, spec: spec)
+            if let old = previous?.entries[name], old.fingerprint == stamp {
+                entries[name] = old
+                continue
+            }
             do {
-                let spec = try spec(forEntry: sub)
                 let (detector, warnings) = try DetectorFactory.make(spec, options: .init(notice: { logger.info("\(name): \($0)") }))
                 for w in warnings { logger.warning("\(name): \(w)") }
-                entries[name] = Entry(name: name, folder: sub, detector: detector, failure: nil)
+                entries[name] = Entry(name: name, folder: sub, detector: detector, failure: nil, fingerprint: stamp)
                 logger.info("model \(name) ready: \(detector.spec.method.rawValue), input \(detector.preprocessor.size), map \(detector.mapSide)")
             } catch {
                 let reason = "\(error)"
-                entries[name] = Entry(name: name, folder: sub, detector: nil, failure: reason)
+                entries[name] = Entry(name: name, folder: sub, detector: nil, failure: reason, fingerprint: stamp)
                 logger.error("model \(name) not ready: \(reason)")
             }
         }
         return ModelRepository(folder: folder, entries: entries)
+    }
+
+    /// The entry's spec (as JSON) and the size and modification time of each file in its folder and each file the
+    /// spec names elsewhere; a missing file counts too (so a broken entry is retried once the file appears).
+    static func fingerprint(folder: String, spec: DetectorSpec?) -> String {
+        let fm = FileManager.default
+        var paths = ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).map { URL(fileURLWithPath: folder).appendingPathComponent($0).path }
+        if let spec { paths += [spec.clip, spec.prompts, spec.model].compactMap { $0 } + (spec.shots ?? []) }
+        var parts: [String] = []
+        if let spec, let json = try? JSONEncoder.sorted.encode(spec) { parts.append(String(decoding: json, as: UTF8.self)) }
+        for path in Set(paths).sorted() {
+            let attributes = try? fm.attributesOfItem(atPath: path)
+            let size = (attributes?[.size] as? NSNumber)?.int64Value ?? -1
+            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
+            parts.append("\(path)|\(size)|\(modified)")
+        }
+        return parts.joined(separator: "\n")
     }
 
     /// A hand-written spec.json need not name a clipad_version (a run.json's spec, which records one, works as well).
@@ -89,5 +122,13 @@ public struct ModelRepository: Sendable {
         var spec = DetectorSpec(method: .promptad)
         spec.model = URL(fileURLWithPath: folder).appendingPathComponent(files[0]).path
         return spec
+    }
+}
+
+private extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = .sortedKeys
+        return e
     }
 }

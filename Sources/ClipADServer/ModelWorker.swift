@@ -2,13 +2,35 @@ import Detection
 import Dispatch
 import Foundation
 import ImageIO
+import Tensor
 
 /// One loaded model's request queue: a bounded queue (full -> `ServerError.queueFull`, answered 503) drained by one
 /// serial dispatch queue off the NIO event loops, which batches what is queued (up to `maxBatch` images, waiting
 /// at most `maxQueueDelay` for a batch to fill) into one `Detector.predict` (which runs in the execution context).
+/// A request with a deadline that passes while it waits is taken out of the queue at once, never computed, and
+/// answered `deadlineExceeded` (504); one whose compute ends after its deadline is answered 504 too.
 final class ModelWorker: @unchecked Sendable {  // state guarded by `lock`
+    /// What one request sends: decoded images (batched with other requests), or preprocessed pixels [B, 3, S, S]
+    /// (computed as a batch of their own).
+    enum Input {
+        case images([Image])
+        case pixels(Tensor)
+
+        var count: Int {
+            switch self {
+            case .images(let images): return images.count
+            case .pixels(let t): return t.shape[0]
+            }
+        }
+    }
+
     struct Job {
-        let images: [Image]
+        let id: UInt64
+        let input: Input
+        var count: Int { input.count }
+        /// `DispatchTime.uptimeNanoseconds` after which the answer is useless to the client; nil: none.
+        let deadline: UInt64?
+        let enqueued: UInt64
         let continuation: CheckedContinuation<[Prediction], Error>
     }
 
@@ -20,6 +42,7 @@ final class ModelWorker: @unchecked Sendable {  // state guarded by `lock`
     private let metrics: ServerMetrics
     private let lock = NSLock()
     private var pending: [Job] = []
+    private var nextID: UInt64 = 0
     private var draining = false
     private let queue: DispatchQueue
 
@@ -35,53 +58,112 @@ final class ModelWorker: @unchecked Sendable {  // state guarded by `lock`
 
     var depth: Int { lock.withLock { pending.count } }
 
-    /// Scores `images` (one request) once its turn comes; throws `queueFull` at once when the queue is full.
-    func predict(_ images: [Image]) async throws -> [Prediction] {
-        try await withCheckedThrowingContinuation { continuation in
-            let start: Bool? = lock.withLock {
+    /// Scores `images` (one request) once its turn comes; throws `queueFull` at once when the queue is full, and
+    /// `deadlineExceeded` when `deadline` (uptime nanoseconds) passes first.
+    func predict(_ images: [Image], deadline: UInt64? = nil) async throws -> [Prediction] {
+        try await predict(.images(images), deadline: deadline)
+    }
+
+    func predict(_ input: Input, deadline: UInt64? = nil) async throws -> [Prediction] {
+        let now = DispatchTime.now().uptimeNanoseconds
+        if let deadline, deadline <= now {
+            metrics.countDeadlineExceeded(model: name, stage: .queue)
+            throw ServerError.deadlineExceeded(model: name, stage: .queue)
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            let admitted: (id: UInt64, start: Bool)? = lock.withLock {
                 guard pending.count < maxQueue else { return nil }
-                pending.append(Job(images: images, continuation: continuation))
+                nextID &+= 1
+                pending.append(Job(id: nextID, input: input, deadline: deadline, enqueued: now, continuation: continuation))
                 metrics.setQueueDepth(model: name, pending.count)
-                if draining { return false }
+                if draining { return (nextID, false) }
                 draining = true
-                return true
+                return (nextID, true)
             }
-            guard let start else {
+            guard let admitted else {
                 continuation.resume(throwing: ServerError.queueFull(model: name, limit: maxQueue))
                 return
             }
-            if start { queue.async { self.drain() } }
+            if let deadline {
+                DispatchQueue.global().asyncAfter(deadline: DispatchTime(uptimeNanoseconds: deadline)) { self.expire(admitted.id) }
+            }
+            if admitted.start { queue.async { self.drain() } }
         }
+    }
+
+    /// The deadline of job `id` passed: if it is still queued, it leaves the queue without compute.
+    private func expire(_ id: UInt64) {
+        let job: Job? = lock.withLock {
+            guard let i = pending.firstIndex(where: { $0.id == id }) else { return nil }
+            let job = pending.remove(at: i)
+            metrics.setQueueDepth(model: name, pending.count)
+            return job
+        }
+        guard let job else { return }
+        metrics.countDeadlineExceeded(model: name, stage: .queue)
+        job.continuation.resume(throwing: ServerError.deadlineExceeded(model: name, stage: .queue))
+    }
+
+    private static func batches(_ first: Job, with next: Job) -> Bool {
+        if case .images = first.input, case .images = next.input { return true }
+        return false
     }
 
     private func drain() {
         while true {
             if maxQueueDelay > 0 {
                 let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(maxQueueDelay * 1e9)
-                while lock.withLock({ pending.reduce(0) { $0 + $1.images.count } }) < maxBatch,
+                while lock.withLock({ pending.reduce(0) { $0 + $1.count } }) < maxBatch,
                       DispatchTime.now().uptimeNanoseconds < deadline {
                     usleep(200)
                 }
             }
-            let batch: [Job] = lock.withLock {
-                var taken: [Job] = [], count = 0
-                while let next = pending.first, taken.isEmpty || count + next.images.count <= maxBatch {
-                    taken.append(pending.removeFirst())
-                    count += next.images.count
+            let now = DispatchTime.now().uptimeNanoseconds
+            let (batch, expired): ([Job], [Job]) = lock.withLock {
+                var taken: [Job] = [], expired: [Job] = [], count = 0
+                // Image requests batch together; a pixels request runs alone.
+                while let next = pending.first, taken.isEmpty || (count + next.count <= maxBatch && Self.batches(taken[0], with: next)) {
+                    pending.removeFirst()
+                    if let d = next.deadline, d <= now { expired.append(next); continue }
+                    taken.append(next)
+                    count += next.count
                 }
-                if taken.isEmpty { draining = false }
+                if taken.isEmpty { draining = false }  // the queue is empty
                 metrics.setQueueDepth(model: name, pending.count)
-                return taken
+                return (taken, expired)
+            }
+            for job in expired {
+                metrics.countDeadlineExceeded(model: name, stage: .queue)
+                job.continuation.resume(throwing: ServerError.deadlineExceeded(model: name, stage: .queue))
             }
             if batch.isEmpty { return }
             let start = DispatchTime.now().uptimeNanoseconds
+            for job in batch { metrics.observeQueueWait(model: name, seconds: Double(start - job.enqueued) / 1e9) }
+            metrics.observeBatch(model: name, images: batch.reduce(0) { $0 + $1.count })
+            metrics.addInFlight(model: name, batch.count)
+            defer { metrics.addInFlight(model: name, -batch.count) }
             do {
-                let predictions = try detector.predict(batch.flatMap(\.images))
-                metrics.observeCompute(model: name, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                let predictions: [Prediction]
+                if batch.count == 1, case .pixels(let pixels) = batch[0].input {
+                    predictions = try detector.predict(pixels: pixels)
+                } else {
+                    predictions = try detector.predict(batch.flatMap { job -> [Image] in
+                        if case .images(let images) = job.input { return images }
+                        return []
+                    })
+                }
+                let end = DispatchTime.now().uptimeNanoseconds
+                metrics.observeCompute(model: name, seconds: Double(end - start) / 1e9)
                 var offset = 0
                 for job in batch {
-                    job.continuation.resume(returning: Array(predictions[offset..<offset + job.images.count]))
-                    offset += job.images.count
+                    let mine = Array(predictions[offset..<offset + job.count])
+                    offset += job.count
+                    if let d = job.deadline, d < end {
+                        metrics.countDeadlineExceeded(model: name, stage: .compute)
+                        job.continuation.resume(throwing: ServerError.deadlineExceeded(model: name, stage: .compute))
+                    } else {
+                        job.continuation.resume(returning: mine)
+                    }
                 }
             } catch {
                 for job in batch { job.continuation.resume(throwing: ServerError.internal("\(error)")) }

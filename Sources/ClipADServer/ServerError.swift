@@ -10,6 +10,8 @@ public enum ServerError: Error, CustomStringConvertible, Sendable {
     case bodyTooLarge(limit: Int)
     case unsupportedMediaType(String, expected: String)
     case queueFull(model: String, limit: Int)
+    /// The request's deadline (`timeout` parameter, `Request-Timeout-Ms` header or `--request-timeout-ms`) passed.
+    case deadlineExceeded(model: String, stage: DeadlineStage)
     case unauthorized
     case notFound(String)
     case repository(String)
@@ -23,6 +25,10 @@ public enum ServerError: Error, CustomStringConvertible, Sendable {
         case .bodyTooLarge(let limit): return "request body is larger than the server's limit of \(limit) bytes (--max-body)"
         case .unsupportedMediaType(let got, let expected): return "unsupported content type '\(got)', expected \(expected)"
         case .queueFull(let model, let limit): return "model '\(model)' has \(limit) requests queued (--max-queue); retry later"
+        case .deadlineExceeded(let model, .queue):
+            return "the request's deadline passed while it waited for model '\(model)'; it was not computed"
+        case .deadlineExceeded(let model, .compute):
+            return "the request's deadline passed while model '\(model)' computed it; the result was dropped"
         case .unauthorized: return "missing or wrong bearer token (Authorization: Bearer <key>)"
         case .notFound(let path): return "no route \(path)"
         case .repository(let m): return m
@@ -38,7 +44,13 @@ public enum ServerError: Error, CustomStringConvertible, Sendable {
         case .bodyTooLarge: return .contentTooLarge
         case .unsupportedMediaType: return .unsupportedMediaType
         case .unauthorized: return .unauthorized
+        case .deadlineExceeded: return .gatewayTimeout
         case .repository, .internal: return .internalServerError
         }
     }
+}
+
+/// Where a request was when its deadline passed.
+public enum DeadlineStage: String, Sendable {
+    case queue, compute
 }

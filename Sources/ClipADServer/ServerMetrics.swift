@@ -1,63 +1,76 @@
 import Foundation
+import Prometheus
 
-/// Prometheus counters, gauges and a histogram, written in the text exposition format (`GET /metrics`).
-public final class ServerMetrics: @unchecked Sendable {  // state guarded by `lock`
-    /// Compute latency bucket bounds, seconds.
-    static let buckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+/// The server's Prometheus metrics by model (swift-prometheus registry, text exposition format at `GET /metrics`).
+/// Names carry their unit (`_seconds`, `_images`, `_total`).
+public final class ServerMetrics: Sendable {
+    /// Latency bucket bounds, seconds (compute and queue wait).
+    static let secondsBuckets: [Double] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+    /// Batch size bucket bounds, images.
+    static let batchBuckets: [Double] = [1, 2, 4, 8, 16, 32, 64]
 
-    private let lock = NSLock()
-    private var requests: [String: [Int: Int]] = [:]
-    private var computeCounts: [String: [Int]] = [:]
-    private var computeSums: [String: Double] = [:]
-    private var queueDepth: [String: Int] = [:]
-    private var ready: [String: Bool] = [:]
+    static let requests = MetricNameDescriptor(namespace: "clipad", metricName: "requests", unitName: "total",
+                                               helpText: "HTTP requests by model and status code.")
+    static let compute = MetricNameDescriptor(namespace: "clipad", metricName: "compute", unitName: "seconds",
+                                              helpText: "Time of one batched predict (preprocess, forward, scoring).")
+    static let queueWait = MetricNameDescriptor(namespace: "clipad", metricName: "queue_wait", unitName: "seconds",
+                                                helpText: "Time a request waited in its model's queue before compute.")
+    static let batch = MetricNameDescriptor(namespace: "clipad", metricName: "batch", unitName: "images", helpText: "Images per batched predict.")
+    static let deadlines = MetricNameDescriptor(namespace: "clipad", metricName: "deadline_exceeded", unitName: "total",
+                                                helpText: "Requests answered 504: deadline passed while queued (not computed) or computing.")
+    static let queueDepth = MetricNameDescriptor(namespace: "clipad", metricName: "queue_depth", unitName: "requests",
+                                                 helpText: "Requests waiting for a model.")
+    static let inFlight = MetricNameDescriptor(namespace: "clipad", metricName: "in_flight", unitName: "requests",
+                                               helpText: "Requests being computed.")
+    static let ready = MetricNameDescriptor(namespace: "clipad", metricName: "model_ready", unitName: "",
+                                            helpText: "1 when the model is loaded and serving.")
+
+    private let registry = PrometheusCollectorRegistry()
 
     public init() {}
 
     func countRequest(model: String, status: Int) {
-        lock.withLock { requests[model, default: [:]][status, default: 0] += 1 }
+        registry.makeCounter(descriptor: Self.requests, labels: [("model", model), ("code", "\(status)")]).increment()
     }
 
     func observeCompute(model: String, seconds: Double) {
-        lock.withLock {
-            var counts = computeCounts[model] ?? [Int](repeating: 0, count: Self.buckets.count + 1)
-            let i = Self.buckets.firstIndex { seconds <= $0 } ?? Self.buckets.count
-            counts[i] += 1
-            computeCounts[model] = counts
-            computeSums[model, default: 0] += seconds
-        }
+        registry.makeValueHistogram(descriptor: Self.compute, labels: [("model", model)], buckets: Self.secondsBuckets).record(seconds)
     }
 
-    func setQueueDepth(model: String, _ depth: Int) { lock.withLock { queueDepth[model] = depth } }
-    func setReady(model: String, _ isReady: Bool) { lock.withLock { ready[model] = isReady } }
+    func observeQueueWait(model: String, seconds: Double) {
+        registry.makeValueHistogram(descriptor: Self.queueWait, labels: [("model", model)], buckets: Self.secondsBuckets).record(seconds)
+    }
+
+    func observeBatch(model: String, images: Int) {
+        registry.makeValueHistogram(descriptor: Self.batch, labels: [("model", model)], buckets: Self.batchBuckets).record(Double(images))
+    }
+
+    func countDeadlineExceeded(model: String, stage: DeadlineStage) {
+        registry.makeCounter(descriptor: Self.deadlines, labels: [("model", model), ("stage", stage.rawValue)]).increment()
+    }
+
+    func setQueueDepth(model: String, _ depth: Int) {
+        registry.makeGauge(descriptor: Self.queueDepth, labels: [("model", model)]).set(Double(depth))
+    }
+
+    func addInFlight(model: String, _ delta: Int) {
+        registry.makeGauge(descriptor: Self.inFlight, labels: [("model", model)]).increment(by: Double(delta))
+    }
+
+    func setReady(model: String, _ isReady: Bool) {
+        registry.makeGauge(descriptor: Self.ready, labels: [("model", model)]).set(Double(isReady ? 1 : 0))
+        // Every served model shows its gauges from the start (a scrape sees 0, not nothing); an existing one keeps its value.
+        _ = registry.makeGauge(descriptor: Self.queueDepth, labels: [("model", model)])
+        _ = registry.makeGauge(descriptor: Self.inFlight, labels: [("model", model)])
+    }
+
+    /// A model left the repository (reload): its gauges go; its counters stay (Prometheus counters never go back).
+    func removeModel(_ model: String) {
+        for descriptor in [Self.ready, Self.queueDepth, Self.inFlight] {
+            registry.unregisterGauge(registry.makeGauge(descriptor: descriptor, labels: [("model", model)]))
+        }
+    }
 
     /// The exposition text.
-    public func render() -> String {
-        lock.withLock {
-            var out = "# HELP clipad_requests_total HTTP requests by model and status code.\n# TYPE clipad_requests_total counter\n"
-            for model in requests.keys.sorted() {
-                for (status, n) in requests[model, default: [:]].sorted(by: { $0.key < $1.key }) {
-                    out += "clipad_requests_total{model=\"\(model)\",code=\"\(status)\"} \(n)\n"
-                }
-            }
-            out += "# HELP clipad_compute_seconds Time of one batched predict (preprocess, forward, scoring).\n# TYPE clipad_compute_seconds histogram\n"
-            for model in computeCounts.keys.sorted() {
-                let counts = computeCounts[model, default: []]
-                var cumulative = 0
-                for (i, bound) in Self.buckets.enumerated() {
-                    cumulative += counts[i]
-                    out += "clipad_compute_seconds_bucket{model=\"\(model)\",le=\"\(bound)\"} \(cumulative)\n"
-                }
-                cumulative += counts[Self.buckets.count]
-                out += "clipad_compute_seconds_bucket{model=\"\(model)\",le=\"+Inf\"} \(cumulative)\n"
-                out += "clipad_compute_seconds_sum{model=\"\(model)\"} \(computeSums[model, default: 0])\n"
-                out += "clipad_compute_seconds_count{model=\"\(model)\"} \(cumulative)\n"
-            }
-            out += "# HELP clipad_queue_depth Requests waiting for a model.\n# TYPE clipad_queue_depth gauge\n"
-            for model in ready.keys.sorted() { out += "clipad_queue_depth{model=\"\(model)\"} \(queueDepth[model, default: 0])\n" }
-            out += "# HELP clipad_model_ready 1 when the model is loaded and serving.\n# TYPE clipad_model_ready gauge\n"
-            for model in ready.keys.sorted() { out += "clipad_model_ready{model=\"\(model)\"} \(ready[model]! ? 1 : 0)\n" }
-            return out
-        }
-    }
+    public func render() -> String { registry.emitToString() }
 }

@@ -7,7 +7,8 @@ public enum DetectionError: Error, CustomStringConvertible, Equatable {
     case missingFile(path: String, what: String, tried: [String])
     case specMismatch(what: String, differences: [String])
     case nonFiniteScore(image: String)
-    /// A combination this build cannot run yet (said plainly rather than approximated).
+    /// Preprocessed input of the wrong shape (`Detector.predict(pixels:)`); -1 in `expected` is any batch size.
+    case badPixels(shape: [Int], expected: [Int])
 
     public var description: String {
         switch self {
@@ -26,7 +27,8 @@ public enum DetectionError: Error, CustomStringConvertible, Equatable {
             return "\(what) were calibrated for a different detector: \(differences.joined(separator: "; ")) (recalibrate with `clipad calibrate`, or pass --force to use them anyway)"
         case let .nonFiniteScore(image):
             return "\(image): the method produced a non-finite score (NaN or infinity); not written"
-            return "\(what) is not supported yet"
+        case let .badPixels(shape, expected):
+            return "preprocessed pixels have shape \(shape), expected \(expected.map { $0 < 0 ? "B" : "\($0)" }) (B >= 1)"
         }
     }
 }

@@ -64,6 +64,18 @@ extension Detector {
         let start = DispatchTime.now().uptimeNanoseconds
         for image in images { try preprocessor.validate(image) }
         let pixels = preprocessor.batch(images)
+        return try predict(pixels: pixels, imageSizes: images.map { (width: $0.width, height: $0.height) }, names: names, context: context,
+                           preprocessSeconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+
+    /// Scores pixels already resized and normalised as `preprocessor` does: [B, 3, S, S] with S = `preprocessor.size`
+    /// (a serving client that preprocesses itself). `imageSizes` are the original sizes, when known (else S x S).
+    public func predict(pixels: Tensor, imageSizes: [(width: Int, height: Int)]? = nil, names: [String]? = nil,
+                        context: ExecutionContext = .shared, preprocessSeconds: Double = 0) throws -> [Prediction] {
+        let size = preprocessor.size
+        guard pixels.shape.count == 4, pixels.shape[0] >= 1, Array(pixels.shape.dropFirst()) == [3, size, size] else {
+            throw DetectionError.badPixels(shape: pixels.shape, expected: [-1, 3, size, size])
+        }
         let prepared = DispatchTime.now().uptimeNanoseconds
         var computeStart = prepared
         let output = try context.run { () throws -> MethodOutput in
@@ -71,7 +83,7 @@ extension Detector {
             return try forward(pixels)
         }
         let done = DispatchTime.now().uptimeNanoseconds
-        let n = images.count, g = output.gridMaps.shape[1], s = mapSide
+        let n = pixels.shape[0], g = output.gridMaps.shape[1], s = mapSide
         let limits = thresholds?.thresholds
         return try (0..<n).map { i in
             let score = output.scores[i]
@@ -81,9 +93,9 @@ extension Detector {
             }
             return Prediction(
                 score: score, gridMap: Array(UnsafeBufferPointer(start: output.gridMaps.data + i * g * g, count: g * g)),
-                gridSide: g, map: map, mapSide: s, imageWidth: images[i].width, imageHeight: images[i].height,
+                gridSide: g, map: map, mapSide: s, imageWidth: imageSizes?[i].width ?? size, imageHeight: imageSizes?[i].height ?? size,
                 label: limits.map { score > $0.image ? 1 : 0 }, thresholds: limits,
-                timings: .init(preprocessSeconds: Double(prepared - start) / 1e9 / Double(n),
+                timings: .init(preprocessSeconds: preprocessSeconds / Double(n),
                                computeSeconds: Double(done - computeStart) / 1e9 / Double(n),
                                waitSeconds: Double(computeStart - prepared) / 1e9))
         }

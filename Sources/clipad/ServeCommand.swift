@@ -8,7 +8,8 @@ import Logging
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve a model repository over HTTP (KServe v2 / Open Inference Protocol, /v1/models/NAME/inspect, /metrics).")
+        abstract: "Serve a model repository over HTTP (KServe v2 / Open Inference Protocol, /v1/models/NAME/inspect, /metrics, the operator's page at /).",
+        discussion: "SIGTERM / SIGINT: graceful shutdown (in-flight requests finish). SIGHUP: reload the model repository.")
 
     @Option(help: "Folder with one sub-folder per model (spec.json, or a single PromptAD model file).") var modelRepository: String
     @Option(help: "Address to bind (loopback by default; 0.0.0.0 to listen on every interface).") var host: String = "127.0.0.1"
@@ -17,12 +18,15 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Requests waiting per model (503 with Retry-After above).") var maxQueue: Int = 64
     @Option(help: "Images per batched forward pass.") var maxBatch: Int = 8
     @Option(help: "Milliseconds a batch may wait to fill.") var maxQueueDelayMs: Double = 0
+    @Option(help: "Deadline in ms for a request that names none (0: none); past it 504, and a queued request is not computed.")
+    var requestTimeoutMs: Double = 0
     @Option(help: "File holding a bearer token every route except health requires.") var apiKeyFile: String?
 
     func validate() throws {
         if !(0...65535).contains(port) { throw ValidationError("--port must be 0...65535") }
         if maxBody < 1 || maxQueue < 1 || maxBatch < 1 { throw ValidationError("--max-body, --max-queue and --max-batch must be positive") }
         if maxQueueDelayMs < 0 { throw ValidationError("--max-queue-delay-ms must not be negative") }
+        if !(0...86_400_000).contains(requestTimeoutMs) { throw ValidationError("--request-timeout-ms must be 0...86400000") }
     }
 
     func run() throws {
@@ -33,6 +37,7 @@ struct ServeCommand: ParsableCommand {
         config.maxQueue = maxQueue
         config.maxBatch = maxBatch
         config.maxQueueDelayMs = maxQueueDelayMs
+        config.requestTimeoutMs = requestTimeoutMs
         if let apiKeyFile {
             guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
                 throw ValidationError("--api-key-file \(apiKeyFile): cannot read the file")

@@ -333,7 +333,7 @@ final class ServerTests: XCTestCase {
             let text = String(decoding: r.body, as: UTF8.self)
             for line in ["clipad_requests_total{model=\"bottle\",code=\"200\"} 1", "clipad_requests_total{model=\"_unknown\",code=\"404\"} 1",
                          "clipad_compute_seconds_count{model=\"bottle\"} 1", "clipad_compute_seconds_bucket{model=\"bottle\",le=\"+Inf\"} 1",
-                         "clipad_queue_depth{model=\"bottle\"} 0", "clipad_model_ready{model=\"bottle\"} 1", "clipad_model_ready{model=\"broken\"} 0",
+                         "clipad_queue_depth_requests{model=\"bottle\"} 0", "clipad_model_ready{model=\"bottle\"} 1", "clipad_model_ready{model=\"broken\"} 0",
                          "# TYPE clipad_compute_seconds histogram", "clipad_requests_total{model=\"_server\",code=\"200\"}"] {
                 XCTAssertTrue(text.contains(line), "missing \(line) in\n\(text)")
             }
