@@ -18,6 +18,8 @@ public struct FewShotEvaluation {
     public var output: String
     public var proMode: PROMode = .mvtec
     public var maps: PredictionWriter.MapFormat = .none
+    /// The overlays' colour rule (as `eval` without the protocol).
+    public var colorScale = ColorScale.evaluationDefault
     /// Dataset settings every report records.
     public var settings: [(key: String, value: String)] = []
 
@@ -72,7 +74,9 @@ public struct FewShotEvaluation {
                 let (samples, _) = [name: test[name] ?? []].excluding(drawn)
                 var evaluation = DatasetEvaluation(output: ((output as NSString).appendingPathComponent(Self.seedFolder(seed)) as NSString).appendingPathComponent(Self.folderName(name)), proMode: proMode)
                 evaluation.maps = maps
-                evaluation.mapRange = detector.naturalMapRange
+                evaluation.mapRange = colorScale == .fixed ? detector.naturalMapRange : nil
+                evaluation.colorScale = colorScale
+                evaluation.naturalMapRange = detector.naturalMapRange
                 evaluation.warn = notice
                 evaluation.progress = progress
                 let runSettings = detector.settings + settings

@@ -121,6 +121,7 @@ struct EvalCommand: ParsableCommand {
         run.factory = DetectorFactory.Options(notice: printError)
         run.proMode = data.proMode
         run.maps = maps ?? .none
+        run.colorScale = colorScale
         run.settings = data.settings
         var progress = ProgressLine(total: test.values.reduce(0) { $0 + $1.count } * seeds.count, label: "eval \(seeds.count) seed(s)")
         run.notice = { progress.interrupt($0) }
