@@ -65,7 +65,7 @@ let package = Package(
 
         // MARK: - `clipad serve`: KServe v2 / Open Inference Protocol over Hummingbird 2 -> Detection
         .target(name: "ClipADServer", dependencies: [
-            "Detection", "ImageIO", "Evaluation", "Tensor",
+            "FileAccess", "Detection", "ImageIO", "Evaluation", "Tensor",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -73,7 +73,7 @@ let package = Package(
 
         // MARK: - Command-line tool (thin: parsing, progress and printing only)
         .executableTarget(name: "clipad", dependencies: [
-            "Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP", "PromptAD", "WinCLIP", "Evaluation", "Detection", "ClipADServer",
+            "FileAccess", "Tensor", "Checkpoint", "ImageIO", "CLIP", "AnomalyCLIP", "PromptAD", "WinCLIP", "Evaluation", "Detection", "ClipADServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
 

@@ -1,3 +1,4 @@
+import FileAccess
 import Detection
 import Foundation
 import Logging
@@ -94,8 +95,8 @@ public struct ModelRepository: Sendable {
     /// A hand-written spec.json need not name a clipad_version (a run.json's spec, which records one, works as well).
     static func readSpec(_ path: String) throws -> DetectorSpec {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ServerError.repository("\(path): cannot read (\(error.localizedDescription))")
+        do { data = try ReadableFile.read(path, limit: ReadableFile.textLimit) } catch let error as FileAccessError {
+            throw ServerError.repository("\(path): cannot read: \(error.reason)")
         }
         if var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], object["spec"] == nil, object["clipad_version"] == nil {
             object["clipad_version"] = ClipADVersion.current

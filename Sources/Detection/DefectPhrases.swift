@@ -1,3 +1,4 @@
+import FileAccess
 import Foundation
 
 /// The user's defect words and descriptions, from the options every method spells the same way: `--defect-words`
@@ -11,8 +12,9 @@ public enum DefectPhrases {
 
     /// The phrases of a file; an unreadable or empty file is an error naming it.
     public static func read(file path: String) throws -> [String] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw DetectionError.unreadableFile(path: path, reason: "cannot read the phrases file (UTF-8 text, one phrase per line)")
+        let text: String
+        do { text = try ReadableFile.text(path) } catch let error as FileAccessError {
+            throw DetectionError.unreadableFile(path: path, reason: "cannot read the phrases file (UTF-8 text, one phrase per line): \(error.reason)")
         }
         let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty && !$0.hasPrefix("#") }

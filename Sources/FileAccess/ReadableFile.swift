@@ -56,6 +56,14 @@ public enum ReadableFile {
         return data
     }
 
+    /// A UTF-8 text file (phrases, keys, JSON lines) read whole, at most `textLimit` bytes.
+    public static func text(_ path: String) throws -> String {
+        guard let text = String(data: try read(path, limit: textLimit), encoding: .utf8) else {
+            throw FileAccessError(path: path, reason: "is not UTF-8 text")
+        }
+        return text
+    }
+
     /// Throws unless `path` names a readable regular file (for checks before a long run starts).
     public static func check(_ path: String) throws {
         let (fd, _) = try open(path)

@@ -1,3 +1,4 @@
+import FileAccess
 import ArgumentParser
 import Evaluation
 import Detection
@@ -103,8 +104,9 @@ struct FitCommand: ParsableCommand {
     /// The lines of --phrases-file, each with `{}` exactly once.
     func readPhrasesFile() throws -> [String] {
         guard let phrasesFile else { return [] }
-        guard let text = try? String(contentsOfFile: phrasesFile, encoding: .utf8) else {
-            throw ValidationError("\(phrasesFile): cannot read the phrases file")
+        let text: String
+        do { text = try ReadableFile.text(phrasesFile) } catch let error as FileAccessError {
+            throw ValidationError("\(phrasesFile): cannot read the phrases file: \(error.reason)")
         }
         var extra: [String] = []
         for line in text.split(whereSeparator: \.isNewline).map({ $0.trimmingCharacters(in: .whitespaces) }) where !line.isEmpty {

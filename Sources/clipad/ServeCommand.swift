@@ -1,3 +1,4 @@
+import FileAccess
 import ArgumentParser
 import ClipADServer
 import Dispatch
@@ -39,8 +40,9 @@ struct ServeCommand: ParsableCommand {
         config.maxQueueDelayMs = maxQueueDelayMs
         config.requestTimeoutMs = requestTimeoutMs
         if let apiKeyFile {
-            guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
-                throw ValidationError("--api-key-file \(apiKeyFile): cannot read the file")
+            let text: String
+            do { text = try ReadableFile.text(apiKeyFile) } catch let error as FileAccessError {
+                throw ValidationError("--api-key-file \(apiKeyFile): cannot read the file: \(error.reason)")
             }
             let key = text.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !key.isEmpty else { throw ValidationError("--api-key-file \(apiKeyFile) is empty") }

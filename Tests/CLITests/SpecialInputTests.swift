@@ -61,6 +61,17 @@ final class SpecialInputTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("is a FIFO (named pipe), not a regular file"), r.stderr)
     }
 
+    func testFIFOTextFilesDoNotBlock() throws {
+        XCTAssertEqual(mkfifo(path("key.fifo"), 0o600), 0)
+        let serve = try CLIRunner.run(["serve", "--model-repository", Self.folder.path, "--api-key-file", path("key.fifo")], timeout: 60)
+        XCTAssertNotEqual(serve.status, 0)
+        XCTAssertTrue(serve.stderr.contains("\(path("key.fifo")): cannot read the file: is a FIFO (named pipe), not a regular file"), serve.stderr)
+        let fit = try CLIRunner.run(["fit", "--method", "promptad", "--clip", Self.clip, "--class-name", "part", "--shots", path("missing.png"),
+                                     "--phrases-file", path("key.fifo"), "--output", path("m.safetensors")], timeout: 60)
+        XCTAssertNotEqual(fit.status, 0)
+        XCTAssertTrue(fit.stderr.contains("is a FIFO (named pipe), not a regular file") || fit.stderr.contains("missing.png"), fit.stderr)
+    }
+
     func testFolderWhoseLinksLeadBackIsWalkedOnce() throws {
         let root = path("parts")
         try FileManager.default.createDirectory(atPath: root + "/inner", withIntermediateDirectories: true)

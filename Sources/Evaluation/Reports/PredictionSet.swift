@@ -1,3 +1,4 @@
+import FileAccess
 import Foundation
 
 /// Predictions written by `clipad predict` (`scores.jsonl` + `<stem>.npy` maps), looked up by image path
@@ -61,8 +62,9 @@ public struct PredictionSet {
     public init(directory: String) throws {
         self.directory = directory
         let path = FileTree.join(directory, "scores.jsonl")
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw LookupError.badLine(path: path, line: 0, reason: "cannot read file")
+        let text: String
+        do { text = try ReadableFile.text(path) } catch let error as FileAccessError {
+            throw LookupError.badLine(path: path, line: 0, reason: "cannot read file: \(error.reason)")
         }
         let stems = try PredictionWriter(directory: directory, mapFormat: .none)
         for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
