@@ -18,7 +18,7 @@ final class DefectPhrasesTests: XCTestCase {
             XCTAssertEqual("\($0)", "--defect-words: no defect word given")
         }
         XCTAssertThrowsError(try DefectPhrases.read(file: "/nonexistent/phrases.txt")) {
-            XCTAssertEqual("\($0)", "/nonexistent/phrases.txt: cannot read the phrases file (UTF-8 text, one phrase per line)")
+            XCTAssertEqual("\($0)", "/nonexistent/phrases.txt: cannot read the phrases file (UTF-8 text, one phrase per line): does not exist")
         }
         let empty = FileManager.default.temporaryDirectory.appendingPathComponent("clipad-phrases-\(UUID().uuidString).txt")
         defer { try? FileManager.default.removeItem(at: empty) }
