@@ -8,7 +8,7 @@ public enum DetectionMethod: String, Codable, CaseIterable, Sendable {
         switch self {
         case .anomalyclip: return [.clip, .activation, .prompts, .model, .imageSize, .layers, .dpamBlocks, .shots, .bankLayers, .phrases]
         case .promptad: return [.clip, .activation, .model, .mapSize]
-        case .winclip: return [.clip, .activation, .className, .shots]
+        case .winclip: return [.clip, .activation, .className, .shots, .phrases]
         }
     }
 }

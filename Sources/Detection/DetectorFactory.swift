@@ -101,13 +101,7 @@ public enum DetectorFactory {
             path: clipPath, requested: try activation(request.activation, setting: "activation"),
             recorded: metadata["activation"].flatMap(Activation.init(rawValue:)),
             fallback: options.defaults.activation(.anomalyclip), notice: options.notice)
-        var config = AnomalyCLIPConfiguration.fromMetadata(metadata) ?? {
-            var c = AnomalyCLIPConfiguration()
-            c.imageSize = options.defaults.imageSize(.anomalyclip, model: model)
-            c.featureLayers = options.defaults.featureLayers(model: model)
-            c.dpamBlocks = options.defaults.dpamBlocks(model: model)
-            return c
-        }()
+        var config = AnomalyCLIPConfiguration.fromMetadata(metadata) ?? options.defaults.anomalyCLIPConfiguration(model: model)
         if let v = request.imageSize { config.imageSize = v }
         if let v = request.layers { config.featureLayers = v }
         if let v = request.dpamBlocks { config.dpamBlocks = v }
@@ -199,6 +193,9 @@ public enum DetectorFactory {
         spec.className = fitted.className
         spec.shots = fitted.shots
         spec.model = modelPath.map(JSONFile.absolute)
+        // Fitted into the text gallery: the model file's words (or, fitted in memory, the request's) are its own.
+        let recorded = metadata[DefectPhrases.metadataKey].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+        spec.phrases = modelPath == nil ? request.phrases : recorded
         return PromptADDetection(detector: detector, metadata: metadata, spec: spec, mapSide: mapSide, shots: fitted.shots)
     }
 
@@ -210,7 +207,9 @@ public enum DetectorFactory {
             path: clipPath, requested: try activation(request.activation, setting: "activation"), recorded: nil,
             fallback: options.defaults.activation(.winclip), notice: options.notice)
         let className = request.className ?? options.defaults.className(.winclip)
-        var detector = try WinCLIPDetector(model: model, className: className, tokenizer: try CLIPTokenizer.shared())
+        let phrases = request.phrases ?? []
+        var detector = try WinCLIPDetector(model: model, className: className, extraAnomalousStates: try phrases.map(DefectPhrases.template),
+                                           tokenizer: try CLIPTokenizer.shared())
         let shots = try (request.shots ?? []).isEmpty ? [] : ImageInputs.expand(request.shots ?? []).sorted()
         let preprocessor = ImagePreprocessor(size: model.vision.nativeImageSize, resize: .square)
         if !shots.isEmpty {
@@ -229,6 +228,7 @@ public enum DetectorFactory {
         spec.mapSize = preprocessor.size
         spec.className = className
         spec.shots = shots.map(JSONFile.absolute)
+        if !phrases.isEmpty { spec.phrases = phrases }
         return WinCLIPDetection(detector: detector, spec: spec, shots: shots)
     }
 }

@@ -1,3 +1,4 @@
+import AnomalyCLIP
 import CLIP
 import Foundation
 import Tensor
@@ -63,6 +64,17 @@ public struct MethodDefaults: Decodable, Sendable {
     public func dpamBlocks(model: CLIPModel) -> Int {
         if let blocks = backbone(model, .anomalyclip)?.dpamBlocks { return blocks }
         return max(1, model.vision.layers - (method(.anomalyclip).dpamBlocksSkipFirst ?? 0))
+    }
+
+    /// AnomalyCLIP's configuration for a backbone from these defaults alone (input side, summed layers, DPAM blocks,
+    /// deep prompts no deeper than the text tower): what train, demo, bench and a prompt file without metadata use.
+    public func anomalyCLIPConfiguration(model: CLIPModel) -> AnomalyCLIPConfiguration {
+        var c = AnomalyCLIPConfiguration()
+        c.imageSize = imageSize(.anomalyclip, model: model)
+        c.featureLayers = featureLayers(model: model)
+        c.dpamBlocks = dpamBlocks(model: model)
+        c.deepPromptDepth = min(c.deepPromptDepth, model.text.layers)
+        return c
     }
 
     /// AnomalyCLIP + shots: the banked layers: the backbone's entry, else the fractions rule (ascending, distinct).

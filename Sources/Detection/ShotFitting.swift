@@ -15,8 +15,6 @@ public enum ShotFitting {
         /// Epochs, memory feature, score scale, ...; `seed` and `imageSize` are set by `fit` (the request's seed, the
         /// spec's image size or else the backbone's native size).
         public var configuration = PromptADConfiguration()
-        /// Extra anomaly phrases with `{}` for the class name.
-        public var phrases: [String] = []
         /// torch.save'd official PromptLearner state dicts (n_pro 3 -> classification, 1 -> segmentation).
         public var promptInit: [String] = []
         /// Held-out normal images: keep each task's epoch with the lowest loss on them.
@@ -62,8 +60,9 @@ public enum ShotFitting {
             guard let promptAD else {
                 throw DetectionError.badSetting(setting: "output", reason: "--method \(detector.spec.method.rawValue) has no model file to write (pass its --shots to predict/eval)")
             }
-            try promptAD.save(path: path, extraMetadata: ["fit_seconds": String(format: "%.2f", seconds),
-                                                          "shot_count": "\(shots.count)"])
+            var meta = ["fit_seconds": String(format: "%.2f", seconds), "shot_count": "\(shots.count)"]
+            if let phrases = detector.spec.phrases { meta[DefectPhrases.metadataKey] = JSONFile.encode(phrases) }
+            try promptAD.save(path: path, extraMetadata: meta)
         }
     }
 
@@ -103,7 +102,9 @@ public enum ShotFitting {
         var config = o.configuration
         config.seed = request.seed
         config.imageSize = spec.imageSize ?? model.vision.nativeImageSize
-        let fitter = try PromptADFitter(model: model, configuration: config, className: className, extraStates: o.phrases,
+        // The user's defect words (`spec.phrases`, one rule for every method: `DefectPhrases`) join the official states.
+        let fitter = try PromptADFitter(model: model, configuration: config, className: className,
+                                        extraStates: try (spec.phrases ?? []).map(DefectPhrases.template),
                                         tokenizer: try CLIPTokenizer.shared())
         let initial = try initialContexts(o.promptInit, configuration: config, width: model.text.width)
         let held = o.validation

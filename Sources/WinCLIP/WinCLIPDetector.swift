@@ -36,11 +36,14 @@ public struct WinCLIPDetector: Sendable {
         public var maps: Tensor
     }
 
-    public init(model: CLIPModel, className: String, scales: [Int] = [2, 3], tokenizer: CLIPTokenizer) throws {
+    /// extraAnomalousStates: the user's defect phrases as templates ("crack {}"), averaged into the anomalous
+    /// embedding with the official states.
+    public init(model: CLIPModel, className: String, scales: [Int] = [2, 3], extraAnomalousStates: [String] = [],
+                tokenizer: CLIPTokenizer) throws {
         let grid = model.vision.trainedGrid
         self.model = model
         self.scales = try scales.map { try WindowMasks(grid: grid, kernel: $0) }
-        let (normal, anomalous) = WinCLIPPrompts.ensemble(className: className)
+        let (normal, anomalous) = WinCLIPPrompts.ensemble(className: className, extraAnomalousStates: extraAnomalousStates)
         func meanEmbedding(_ texts: [String]) throws -> Tensor {
             // Zero-padded to the longest prompt, not to 77: the tower is causal, so the end-of-text feature is the same.
             let rows = texts.map { tokenizer.tokenize($0, contextLength: model.text.contextLength) }

@@ -16,14 +16,15 @@ public enum WinCLIPPrompts {
         "a photo of the {} for anomaly detection.", "a photo of a {} for anomaly detection.",
     ]
 
-    /// (normal, anomalous) prompts for a class, state-major then template: 147 and 84.
-    public static func ensemble(className: String) -> (normal: [String], anomalous: [String]) {
+    /// (normal, anomalous) prompts for a class, state-major then template: 147 and 84, plus 21 per extra anomalous
+    /// state (a template with "{}" for the class name, e.g. the user's "crack {}"), appended after the official ones.
+    public static func ensemble(className: String, extraAnomalousStates: [String] = []) -> (normal: [String], anomalous: [String]) {
         func fill(_ states: [String]) -> [String] {
             states.flatMap { state in
                 let phrase = state.replacingOccurrences(of: "{}", with: className)
                 return templates.map { $0.replacingOccurrences(of: "{}", with: phrase) }
             }
         }
-        return (fill(normalStates), fill(anomalousStates))
+        return (fill(normalStates), fill(anomalousStates + extraAnomalousStates))
     }
 }

@@ -34,11 +34,9 @@ struct BenchAnomalyCLIP: ParsableCommand {
         let model = clipOptions.clip == nil
             ? try CLIPModel.random(CLIPArchitecture.bundled(arch), seed: 1, activation: clipOptions.activation ?? .quickGELU)
             : try clipOptions.loadModel(for: .anomalyclip)
-        var config = AnomalyCLIPConfiguration()
+        var config = MethodDefaults.shared.anomalyCLIPConfiguration(model: model)
         config.imageSize = imageSize
-        config.dpamBlocks = MethodDefaults.shared.dpamBlocks(model: model)
         config.featureLayers = [model.vision.layers]   // the last layer, whatever the backbone's default
-        config.deepPromptDepth = min(config.deepPromptDepth, model.text.layers)
         let prompts = PromptParameters.random(width: model.text.width, configuration: config, seed: 2)
         let detector = try AnomalyCLIPDetector(model: model, prompts: prompts, configuration: config, tokenizer: try CLIPTokenizer.shared())
         var rng = SeededGenerator(seed: 3)

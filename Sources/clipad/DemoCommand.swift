@@ -39,11 +39,7 @@ struct DemoCommand: ParsableCommand {
             try SafetensorsWriter.write(CLIPModel.randomWeights(arch, seed: 7), to: clipPath)
             spec.clip = clipPath
             let model = try CLIPModel.load(path: clipPath)
-            var config = AnomalyCLIPConfiguration()
-            config.imageSize = MethodDefaults.shared.imageSize(.anomalyclip, model: model)
-            config.featureLayers = MethodDefaults.shared.featureLayers(model: model)
-            config.dpamBlocks = MethodDefaults.shared.dpamBlocks(model: model)
-            config.deepPromptDepth = min(config.deepPromptDepth, model.text.layers)
+            let config = MethodDefaults.shared.anomalyCLIPConfiguration(model: model)
             let promptsPath = (output as NSString).appendingPathComponent("random-prompts.safetensors")
             try PromptParameters.random(width: model.text.width, configuration: config, seed: 11)
                 .save(path: promptsPath, configuration: config)

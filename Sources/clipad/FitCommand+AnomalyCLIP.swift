@@ -4,17 +4,15 @@ import Evaluation
 import Foundation
 
 /// `clipad fit --method anomalyclip`'s own options (the shared ones -- --clip, --shots, --shot-count, --seed,
-/// --output, --phrase, --phrases-file, --image-size -- are FitCommand's).
+/// --output, --defect-words, --phrase, --phrases-file, --image-size -- are FitCommand's).
 struct AnomalyCLIPFitOptions: ParsableArguments {
     @Option(help: "AnomalyCLIP: learned prompt file (the official .pth or a ClipAD .safetensors).") var prompts: String?
     @Option(name: .customLong("bank-layers"), help: "AnomalyCLIP: comma-separated 1-based vision layers of the shot bank (default per backbone: 6,12,18,24 for ViT-L/14; other depths: quarters).")
     var bankLayers: String?
-    @Option(name: .customLong("defect-words"), help: "AnomalyCLIP: comma-separated defect words, extra abnormal prompts recorded in the model.")
-    var defectWords: String?
 
     /// Throws when an AnomalyCLIP option is given to another method (it would be silently ignored).
     func checkUnused(by method: String) throws {
-        for (name, value) in [("--prompts", prompts), ("--bank-layers", bankLayers), ("--defect-words", defectWords)] where value != nil {
+        for (name, value) in [("--prompts", prompts), ("--bank-layers", bankLayers)] where value != nil {
             throw ValidationError("\(name) means nothing for fit --method \(method)")
         }
     }
@@ -45,7 +43,7 @@ extension FitCommand {
         spec.imageSize = imageSize
         spec.shots = chosen
         spec.bankLayers = anomalyCLIP.bankLayers.flatMap(MethodOptions.parseLayers)
-        spec.phrases = try DefectPhrases.combine(words: anomalyCLIP.defectWords, phrases: phrases, file: phrasesFile)
+        spec.phrases = try DefectPhrases.combine(words: defectWords, phrases: phrases, file: phrasesFile)
         let detector = try AnomalyCLIPShotFitting.fit(spec, output: output, options: .init(notice: printError))
         print(String(format: "wrote %@ (%d shot(s), bank layers %@, %d defect phrase(s), %.1f s)", output, chosen.count,
                      (detector.spec.bankLayers ?? []).map(String.init).joined(separator: ","), detector.spec.phrases?.count ?? 0,

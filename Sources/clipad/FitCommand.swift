@@ -1,4 +1,3 @@
-import FileAccess
 import ArgumentParser
 import Evaluation
 import Detection
@@ -30,9 +29,11 @@ struct FitCommand: ParsableCommand {
     @Option(name: .customLong("prompt-init"), parsing: .upToNextOption,
             help: "torch.save'd official PromptLearner state dict(s) (normal_ctx, abnormal_ctx): n_pro 3 -> classification, 1 -> segmentation.")
     var promptInit: [String] = []
-    @Option(name: .customLong("phrase"), help: "Extra anomaly phrase with {} for the class name (repeatable), e.g. '{} with a dent'.")
+    @Option(name: .customLong("defect-words"), help: "Comma-separated defect words, extra anomalous prompts recorded in the model ('crack' -> 'crack {}').")
+    var defectWords: String?
+    @Option(name: .customLong("phrase"), help: "One defect description (repeatable), {} at most once where the product goes (PromptAD: the class name; AnomalyCLIP: 'object'), e.g. '{} with a dent'.")
     var phrases: [String] = []
-    @Option(name: .customLong("phrases-file"), help: "File of extra anomaly phrases, one per line ({} = class name).") var phrasesFile: String?
+    @Option(name: .customLong("phrases-file"), help: "File of defect descriptions, one per line (# comments), as --phrase.") var phrasesFile: String?
     @Option(name: .customLong("memory-feature"), help: "Memory-bank features: official (next block's post-attention state, as the official hooks end up storing) | block-output.")
     var memoryFeature: PromptADConfiguration.MemoryFeature = .official
     @Option(name: .customLong("score-scale"), help: "Textual score scale: raw (official: the raw logit_scale) | exp (exp(logit_scale)).")
@@ -51,9 +52,7 @@ struct FitCommand: ParsableCommand {
         if clipOptions.clip == nil { throw ValidationError("--clip PATH is required") }
         if shots.isEmpty { throw ValidationError("--shots needs at least one normal image") }
         if let epochs, epochs < 0 { throw ValidationError("--epochs must be >= 0") }
-        for p in phrases where p.components(separatedBy: "{}").count != 2 {
-            throw ValidationError("--phrase '\(p)' must contain {} (where the class name goes) exactly once")
-        }
+        for p in phrases { do { _ = try DefectPhrases.template(p) } catch { throw ValidationError("\(error)") } }
     }
 
     func run() throws {
@@ -63,13 +62,13 @@ struct FitCommand: ParsableCommand {
         spec.activation = clipOptions.activation?.rawValue
         spec.className = className
         spec.imageSize = imageSize
+        spec.phrases = try DefectPhrases.combine(words: defectWords, phrases: phrases, file: phrasesFile)
         let chosen = try ShotSelection.choose(from: try ImageInputs.expand(shots), count: shotCount, seed: seed)
         var request = ShotFitting.Request(spec: spec, shots: chosen, seed: seed)
         if let epochs { request.promptAD.configuration.epochs = epochs }
         let epochCount = request.promptAD.configuration.epochs
         request.promptAD.configuration.memoryFeature = memoryFeature
         request.promptAD.configuration.scoreScale = scoreScale
-        request.promptAD.phrases = try phrases + readPhrasesFile()
         request.promptAD.promptInit = promptInit
         request.promptAD.validation = validation.isEmpty ? [] : try ImageInputs.expand(validation)
 
@@ -99,22 +98,5 @@ struct FitCommand: ParsableCommand {
         }
         try fitted.save(to: output)
         print(String(format: "wrote %@ (%d shot(s), %d epoch(s), %.1f s)", output, chosen.count, epochCount, fitted.seconds))
-    }
-
-    /// The lines of --phrases-file, each with `{}` exactly once.
-    func readPhrasesFile() throws -> [String] {
-        guard let phrasesFile else { return [] }
-        let text: String
-        do { text = try ReadableFile.text(phrasesFile) } catch let error as FileAccessError {
-            throw ValidationError("\(phrasesFile): cannot read the phrases file: \(error.reason)")
-        }
-        var extra: [String] = []
-        for line in text.split(whereSeparator: \.isNewline).map({ $0.trimmingCharacters(in: .whitespaces) }) where !line.isEmpty {
-            guard line.components(separatedBy: "{}").count == 2 else {
-                throw ValidationError("\(phrasesFile): phrase '\(line)' must contain {} exactly once")
-            }
-            extra.append(line)
-        }
-        return extra
     }
 }

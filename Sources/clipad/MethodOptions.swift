@@ -27,10 +27,10 @@ struct MethodOptions: ParsableArguments {
     var shots: [String] = []
     @Option(name: .customLong("bank-layers"), help: "AnomalyCLIP + shots: comma-separated 1-based vision layers whose patch tokens form the shot bank (default per backbone: 6,12,18,24 for ViT-L/14; other depths: quarters).")
     var bankLayers: String?
-    @Option(name: .customLong("defect-words"), help: "AnomalyCLIP: comma-separated defect words, extra abnormal prompts '[learned context] WORD object.' (max with the learned one).")
+    @Option(name: .customLong("defect-words"), help: "AnomalyCLIP / WinCLIP: comma-separated defect words, extra anomalous prompts ('crack' -> AnomalyCLIP '[learned context] crack object.', max with the learned one; WinCLIP 'crack {class}' in every template, averaged in). PromptAD: give them to `fit`.")
     var defectWords: String?
-    @Option(name: .customLong("phrase"), help: "AnomalyCLIP: one defect description (repeatable; {} = 'object').") var phrases: [String] = []
-    @Option(name: .customLong("phrases-file"), help: "AnomalyCLIP: file of defect descriptions, one per line (# comments).") var phrasesFile: String?
+    @Option(name: .customLong("phrase"), help: "AnomalyCLIP / WinCLIP: one defect description (repeatable), {} at most once where the product goes ('object' / the class name).") var phrases: [String] = []
+    @Option(name: .customLong("phrases-file"), help: "AnomalyCLIP / WinCLIP: file of defect descriptions, one per line (# comments), as --phrase.") var phrasesFile: String?
 
     @Option(help: "Thresholds JSON from `clipad calibrate` (default: those stored in the model file, if any).") var thresholds: String?
     @Flag(help: "Use thresholds or a model calibrated for a different detector anyway (a warning says what differs).")

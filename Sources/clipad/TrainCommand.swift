@@ -40,21 +40,15 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let model = try clipOptions.loadModel(for: .anomalyclip)
-        var config = AnomalyCLIPConfiguration()
-        config.imageSize = imageSize ?? MethodDefaults.shared.imageSize(.anomalyclip, model: model)
-        config.dpamBlocks = dpamBlocks ?? MethodDefaults.shared.dpamBlocks(model: model)
-        config.featureLayers = try layers.map {
-            guard let parsed = MethodOptions.parseLayers($0) else { throw ValidationError("--layers must be comma-separated positive integers, got '\($0)'") }
-            return parsed
-        } ?? MethodDefaults.shared.featureLayers(model: model)
-        config.deepPromptDepth = min(config.deepPromptDepth, model.text.layers)
-        let reader = try DatasetLayout(name: dataset).reader(root: data)
-        let wanted = classes.map { Set($0.split(separator: ",").map(String.init)) }
-        let byClass = try reader.samples(split: .test)
-        let examples = byClass.keys.sorted().filter { wanted?.contains($0) ?? true }.flatMap { name in
-            byClass[name]!.map { AnomalyCLIPTrainer.Example(imagePath: $0.imagePath, maskPath: $0.maskPath, label: $0.label) }
-        }
-        guard !examples.isEmpty else { throw ValidationError("no training images found under \(data)") }
+        let config = AnomalyCLIPTraining.configuration(
+            model: model, imageSize: imageSize,
+            featureLayers: try layers.map {
+                guard let parsed = MethodOptions.parseLayers($0) else { throw ValidationError("--layers must be comma-separated positive integers, got '\($0)'") }
+                return parsed
+            },
+            dpamBlocks: dpamBlocks)
+        let examples = try AnomalyCLIPTraining.examples(layout: try DatasetLayout(name: dataset), root: data,
+                                                       classes: classes.map { $0.split(separator: ",").map(String.init) })
         var options = AnomalyCLIPTrainer.Options()
         options.epochs = epochs
         options.batchSize = batchSize

@@ -26,3 +26,20 @@ final class DefectPhrasesTests: XCTestCase {
         XCTAssertThrowsError(try DefectPhrases.read(file: empty.path)) { XCTAssertTrue("\($0)".hasSuffix(": the phrases file has no phrase"), "\($0)") }
     }
 }
+
+/// The one phrase rule every method uses.
+final class DefectPhraseTemplateTests: XCTestCase {
+    func testAWordGoesBeforeTheProductAndAPhraseKeepsItsPlace() throws {
+        XCTAssertEqual(try DefectPhrases.template("crack"), "crack {}")
+        XCTAssertEqual(try DefectPhrases.template(" missing part "), "missing part {}")
+        XCTAssertEqual(try DefectPhrases.template("{} with a dent"), "{} with a dent")
+    }
+
+    func testTwoPlaceholdersOrNothingIsAnErrorNamingThePhrase() {
+        XCTAssertThrowsError(try DefectPhrases.template("{} on {}")) {
+            XCTAssertEqual("\($0)", "--phrase: '{} on {}' holds {} 2 times; at most once (where the product goes)")
+        }
+        XCTAssertThrowsError(try DefectPhrases.template("  ")) { XCTAssertEqual("\($0)", "--phrase: a defect word or phrase is empty") }
+        XCTAssertThrowsError(try DefectPhrases.combine(words: nil, phrases: ["{} {}"], file: nil))
+    }
+}
