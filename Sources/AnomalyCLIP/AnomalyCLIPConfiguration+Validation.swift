@@ -7,8 +7,7 @@ import Tensor
 extension AnomalyCLIPConfiguration {
     /// Ranges of the settings that size buffers or divide: anything outside is an error, not a crash.
     public static let imageSizeRange = 1...VisionTransformer.maxImageSide
-    /// scipy's kernel radius is 4 sigma; 1000 already smooths a 4096-pixel map flat.
-    public static let sigmaRange = 0.0...1000.0
+    public static let sigmaRange = GaussianFilter.sigmaRange
     /// Learned tokens can never exceed CLIP's 77-token context.
     public static let tokenRange = 0...CLIPTokenizer.defaultContextLength
 
@@ -50,11 +49,7 @@ extension AnomalyCLIPConfiguration {
         guard featureLayers.allSatisfy({ (1...layers).contains($0) }) else {
             throw AnomalyCLIPError.badConfiguration("feature layers \(featureLayers) must be in 1...\(layers)")
         }
-        let sides = model.vision.imageSideRange
-        guard sides.contains(imageSize) else {
-            throw AnomalyCLIPError.badConfiguration("image size \(imageSize) must be in \(sides.lowerBound)...\(sides.upperBound) for a vision tower with \(model.vision.patchSize)-pixel patches")
-        }
-        try model.vision.checkMemory(batch: 1, height: imageSize, width: imageSize)
+        try model.vision.checkInputSide(imageSize) { AnomalyCLIPError.badConfiguration($0) }
         try PromptTextEncoder.checkFits(model: model, configuration: self, tokenizer: tokenizer)
     }
 }

@@ -77,6 +77,16 @@ public struct VisionTransformer: Sendable {
         try checkMemory(batch: shape[0], height: shape[2], width: shape[3])
     }
 
+    /// Throws unless a method's configured square input side fits this tower: in `imageSideRange` (the error made by
+    /// `wrap` from the reason, so each method reports it as its own configuration error) and one image's forward
+    /// pass within the memory budget.
+    public func checkInputSide(_ side: Int, wrap: (String) -> Error) throws {
+        guard imageSideRange.contains(side) else {
+            throw wrap("image size \(side) must be in \(imageSideRange.lowerBound)...\(imageSideRange.upperBound) for a vision tower with \(patchSize)-pixel patches")
+        }
+        try checkMemory(batch: 1, height: side, width: side)
+    }
+
     /// The forward pass's big buffers for a batch: attention scores (one T x T block per core), packed qkv, the MLP
     /// hidden state and a few [B, T, W] activations.
     public func checkMemory(batch: Int, height: Int, width imageWidth: Int) throws {

@@ -1,11 +1,11 @@
 import CLIP
 import Foundation
+import Tensor
 
 // MARK: - Checking settings before they size anything
 
 extension PromptADConfiguration {
-    /// scipy's kernel radius is 4 sigma; 1000 already smooths a 4096-pixel map flat.
-    public static let sigmaRange = 0.0...1000.0
+    public static let sigmaRange = GaussianFilter.sigmaRange
 
     /// Checks the settings on their own (what a model file's metadata may hold); `source` names it in messages.
     public func validate(source: String = "configuration") throws {
@@ -46,10 +46,6 @@ extension PromptADConfiguration {
         guard memoryLayers.allSatisfy({ (1...layers).contains($0) }) else {
             throw PromptADError.badConfiguration("memory layers \(memoryLayers) must be in 1...\(layers)")
         }
-        let sides = model.vision.imageSideRange
-        guard sides.contains(imageSize) else {
-            throw PromptADError.badConfiguration("image size \(imageSize) must be in \(sides.lowerBound)...\(sides.upperBound) for a vision tower with \(model.vision.patchSize)-pixel patches")
-        }
-        try model.vision.checkMemory(batch: 1, height: imageSize, width: imageSize)
+        try model.vision.checkInputSide(imageSize) { PromptADError.badConfiguration($0) }
     }
 }

@@ -7,7 +7,8 @@ import Tensor
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure throughput (medians of repeated runs).",
-        subcommands: [BenchEncoder.self, BenchAnomalyCLIP.self, BenchPromptAD.self, BenchEval.self, BenchMetrics.self, BenchSGEMM.self])
+        subcommands: [BenchEncoder.self, BenchAnomalyCLIP.self, BenchPromptAD.self, BenchEval.self, BenchMetrics.self, BenchSGEMM.self,
+                      BenchCheckpoint.self])
 }
 
 struct BenchEncoder: ParsableCommand {

@@ -4,6 +4,10 @@ import Foundation
 /// then columns (axis 0, then axis 1), radius int(truncate·sigma + 0.5), mode "reflect" (d c b a | a b c d | d c b a),
 /// sums in Float64 per line and a Float32 result after each axis, as scipy does for float32 input.
 public struct GaussianFilter: Sendable {
+    /// The sigmas configurations may hold: scipy's kernel radius is 4 sigma, and 1000 already smooths a 4096-pixel
+    /// map flat.
+    public static let sigmaRange = 0.0...1000.0
+
     public let sigma: Double
     public let radius: Int
     let weights: [Double]   // 2*radius + 1 taps
