@@ -209,6 +209,16 @@ public final class InferenceServer: Sendable {
         }
     }
 
+    /// The image part of a multipart inspect body. A part declared image/png or image/jpeg and one declared as anything
+    /// else (curl's application/octet-stream for an unknown extension) decode alike: the decoder reads the format
+    /// from the magic bytes, as for a raw body.
+    static func decodeImagePart(_ data: Data, boundary: String) throws -> Image {
+        let part: MultipartBody.Part
+        do { part = try MultipartBody(data, boundary: boundary).imagePart() } catch { throw ServerError.badRequest(error.description) }
+        let declared = part.contentType.map { " (declared \($0))" } ?? ""
+        return try decode(part.body, name: "multipart part '\(part.name ?? part.filename ?? "(unnamed)")'\(declared)")
+    }
+
     // MARK: - Deadlines
 
     static let timeoutHeader = HTTPField.Name("Request-Timeout-Ms")!
@@ -308,8 +318,13 @@ public final class InferenceServer: Sendable {
         let arrival = DispatchTime.now().uptimeNanoseconds
         let (name, detector, worker) = try model(context)
         let type = request.headers[.contentType] ?? ""
-        guard type.hasPrefix("image/png") || type.hasPrefix("image/jpeg") else {
-            throw ServerError.unsupportedMediaType(type, expected: "image/png or image/jpeg")
+        let mediaType = HeaderParameters(type).value.lowercased()
+        guard ["image/png", "image/jpeg", "multipart/form-data"].contains(mediaType) else {
+            throw ServerError.unsupportedMediaType(type, expected: "image/png, image/jpeg or multipart/form-data (a part named 'image')")
+        }
+        let boundary: String?
+        do { boundary = mediaType == "multipart/form-data" ? try MultipartBody.boundary(contentType: type) : nil } catch {
+            throw ServerError.badRequest(error.description)
         }
         let query = request.uri.queryParameters
         let wantsMap: Bool
@@ -327,7 +342,8 @@ public final class InferenceServer: Sendable {
             }
             return scale
         } ?? ColorScale.fixed
-        let image = try Self.decode(try await body(request), name: "the request body")
+        let data = try await body(request)
+        let image = try boundary.map { try Self.decodeImagePart(data, boundary: $0) } ?? Self.decode(data, name: "the request body")
         let p = try await worker.predict([image], deadline: deadline(request, arrival: arrival))[0]
         var out: [String: Any] = [
             "model": name, "score": Double(p.score), "clipad_version": ClipADVersion.current, "map_size": p.mapSide,
