@@ -48,12 +48,12 @@ extension ServerTests {
         }
     }
 
-    /// `clipad serve` as deployed: SIGTERM during a request. The request waits 3 s for its batch to fill
+    /// `clipad serve` as deployed: SIGTERM during a request. The request waits 4 s for its batch to fill
     /// (--max-queue-delay-ms), so it is still open when the 2 s drain period ends and the graceful shutdown begins.
     func testSIGTERMDrainsTheServeProcessThenExitsZero() async throws {
         let drainSeconds = 2.0
         let replica = try startReplica(repository: fixtures.repository,
-                                       arguments: ["--drain-seconds", "\(drainSeconds)", "--max-queue-delay-ms", "3000", "--max-batch", "8"])
+                                       arguments: ["--drain-seconds", "\(drainSeconds)", "--max-queue-delay-ms", "4000", "--max-batch", "8"])
         defer { if replica.process.isRunning { kill(replica.process.processIdentifier, SIGKILL) } }
         let base = "http://127.0.0.1:\(replica.port)"
         let png = fixtures.pngs[0]
