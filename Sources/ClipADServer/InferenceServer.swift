@@ -6,6 +6,7 @@ import Hummingbird
 import ImageIO
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Tensor
 
 /// What `clipad serve` is told.
@@ -24,6 +25,10 @@ public struct ServerConfiguration: Sendable {
     public var requestTimeoutMs = 0.0
     /// Bearer token every route but health requires, when set.
     public var apiKey: String?
+    /// Seconds between SIGTERM / SIGINT and the graceful shutdown, readiness 503 and new work refused meanwhile (0: none).
+    public var drainSeconds = 5.0
+    /// After the drain period, how long requests still open may take before the server is stopped anyway.
+    public var shutdownGraceSeconds = 20.0
 
     public init() {}
 }
@@ -36,6 +41,7 @@ public final class InferenceServer: Sendable {
     public let metrics = ServerMetrics()
     let models: ServedModels
     let logger: Logger
+    let drain = ServerDrain()
     private let reloadLock = NSLock()
 
     /// The repository served now.
@@ -99,17 +105,30 @@ public final class InferenceServer: Sendable {
         return source
     }
 
+    /// Starts the shutdown drain (SIGTERM / SIGINT do it through `run`): readiness answers 503 "shutting down" and new
+    /// infer/inspect requests 503 with Retry-After; requests already admitted finish.
+    public func beginDraining() {
+        guard drain.begin() else { return }
+        metrics.setDraining(true)
+    }
+
     /// The Hummingbird application (bind address from the configuration).
     public func application(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
         Application(router: router(), configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "clipad"),
                     onServerRunning: onServerRunning, logger: logger)
     }
 
-    /// Serves until SIGTERM / SIGINT, then shuts down gracefully (in-flight requests finish); SIGHUP reloads.
+    /// Serves until SIGTERM / SIGINT, then drains (`drainSeconds`) and shuts down gracefully (in-flight requests
+    /// finish, within `shutdownGraceSeconds` more); SIGHUP reloads.
     public func run(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
         let hangup = reloadOnHangup()
         defer { hangup.cancel() }
-        try await application(onServerRunning: onServerRunning).runService()
+        // The drain service is listed last: the group shuts services down in reverse order (see DrainService).
+        let services: [any Service] = [application(onServerRunning: onServerRunning),
+                                       DrainService(server: self, seconds: configuration.drainSeconds, logger: logger)]
+        var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = .nanoseconds(Int64((configuration.drainSeconds + configuration.shutdownGraceSeconds) * 1e9))
+        try await ServiceGroup(configuration: group).run()
     }
 
     // MARK: - Routes
@@ -127,7 +146,8 @@ public final class InferenceServer: Sendable {
             json(["name": "clipad", "version": ClipADVersion.current, "extensions": ["binary_tensor_data"]])
         }
         router.get("/v2/health/live") { _, _ in json([String: Any]()) }
-        router.get("/v2/health/ready") { [models] _, _ in
+        router.get("/v2/health/ready") { [models, drain] _, _ in
+            if drain.isDraining { return json(["ready": false, "reason": "shutting down"], status: .serviceUnavailable) }
             let ready = models.snapshot.repository.entries.values.contains { $0.isReady }
             return json(["ready": ready], status: ready ? .ok : .serviceUnavailable)
         }
@@ -135,16 +155,17 @@ public final class InferenceServer: Sendable {
             let (name, detector, _) = try model(context)
             return json(metadata(name: name, detector: detector))
         }
-        router.get("/v2/models/:name/ready") { [models] _, context in
+        router.get("/v2/models/:name/ready") { [models, drain] _, context in
             let name = try context.parameters.require("name")
             guard let entry = models.snapshot.repository.entries[name] else { throw ServerError.unknownModel(name) }
+            if drain.isDraining { return json(["name": name, "ready": false, "reason": "shutting down"], status: .serviceUnavailable) }
             var body: [String: Any] = ["name": name, "ready": entry.isReady]
             if let f = entry.failure { body["error"] = f }
             return json(body, status: entry.isReady ? .ok : .serviceUnavailable)
         }
-        router.post("/v2/models/:name/infer") { [self] request, context in try await infer(request, context) }
+        router.post("/v2/models/:name/infer") { [self] request, context in try await drain.admit { try await infer(request, context) } }
         router.get("/v1/models") { [self] _, _ in json(["models": modelList()]) }
-        router.post("/v1/models/:name/inspect") { [self] request, context in try await inspect(request, context) }
+        router.post("/v1/models/:name/inspect") { [self] request, context in try await drain.admit { try await inspect(request, context) } }
         router.get("/metrics") { [metrics] _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
@@ -207,6 +228,16 @@ public final class InferenceServer: Sendable {
         do { return try ImageDecoder.decode(data: data, name: name, output: .rgb) } catch {
             throw ServerError.badRequest("\(name): not a decodable PNG or JPEG image (\(error))")
         }
+    }
+
+    /// The image part of a multipart inspect body. A part declared image/png or image/jpeg and one declared as anything
+    /// else (curl's application/octet-stream for an unknown extension) decode alike: the decoder reads the format
+    /// from the magic bytes, as for a raw body.
+    static func decodeImagePart(_ data: Data, boundary: String) throws -> Image {
+        let part: MultipartBody.Part
+        do { part = try MultipartBody(data, boundary: boundary).imagePart() } catch { throw ServerError.badRequest(error.description) }
+        let declared = part.contentType.map { " (declared \($0))" } ?? ""
+        return try decode(part.body, name: "multipart part '\(part.name ?? part.filename ?? "(unnamed)")'\(declared)")
     }
 
     // MARK: - Deadlines
@@ -308,8 +339,13 @@ public final class InferenceServer: Sendable {
         let arrival = DispatchTime.now().uptimeNanoseconds
         let (name, detector, worker) = try model(context)
         let type = request.headers[.contentType] ?? ""
-        guard type.hasPrefix("image/png") || type.hasPrefix("image/jpeg") else {
-            throw ServerError.unsupportedMediaType(type, expected: "image/png or image/jpeg")
+        let mediaType = HeaderParameters(type).value.lowercased()
+        guard ["image/png", "image/jpeg", "multipart/form-data"].contains(mediaType) else {
+            throw ServerError.unsupportedMediaType(type, expected: "image/png, image/jpeg or multipart/form-data (a part named 'image')")
+        }
+        let boundary: String?
+        do { boundary = mediaType == "multipart/form-data" ? try MultipartBody.boundary(contentType: type) : nil } catch {
+            throw ServerError.badRequest(error.description)
         }
         let query = request.uri.queryParameters
         let wantsMap: Bool
@@ -327,7 +363,8 @@ public final class InferenceServer: Sendable {
             }
             return scale
         } ?? ColorScale.fixed
-        let image = try Self.decode(try await body(request), name: "the request body")
+        let data = try await body(request)
+        let image = try boundary.map { try Self.decodeImagePart(data, boundary: $0) } ?? Self.decode(data, name: "the request body")
         let p = try await worker.predict([image], deadline: deadline(request, arrival: arrival))[0]
         var out: [String: Any] = [
             "model": name, "score": Double(p.score), "clipad_version": ClipADVersion.current, "map_size": p.mapSide,
@@ -376,7 +413,10 @@ struct ServerMiddleware<Context: RequestContext>: RouterMiddleware {
             response = try await next(request, context)
         } catch let error as ServerError {
             response = json(["error": error.description], status: error.status)
-            if case .queueFull = error { response.headers[.retryAfter] = "1" }
+            switch error {
+            case .queueFull, .shuttingDown: response.headers[.retryAfter] = "1"
+            default: break
+            }
         } catch let error as HTTPError {
             let message = error.status == .notFound ? "no route \(request.method) \(path)" : (error.body ?? "\(error.status)")
             response = json(["error": message], status: error.status)

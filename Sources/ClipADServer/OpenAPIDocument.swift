@@ -14,7 +14,7 @@ enum OpenAPIDocument {
         func errors(_ codes: [Int]) -> [String: Any] {
             let text = [400: "Bad input (the message names the field or file)", 401: "Missing or wrong bearer token (--api-key-file)",
                         404: "Unknown model or route", 413: "Body over --max-body", 415: "Unsupported content type",
-                        503: "Model not ready, or its queue full (Retry-After)", 504: "The request's deadline passed"]
+                        503: "Model not ready, its queue full, or the server shutting down (Retry-After)", 504: "The request's deadline passed"]
             var out: [String: Any] = [:]
             for code in codes { out["\(code)"] = ["description": text[code]!, "content": ["application/json": ["schema": ref("Error")]]] }
             return out
@@ -34,13 +34,13 @@ enum OpenAPIDocument {
                             "responses": merge(["200": ok(ref("ServerMetadata"))], errors(guarded))]],
             "/v2/health/live": ["get": ["summary": "Liveness", "operationId": "live", "security": [] as [Any],
                                         "responses": ["200": ok(["type": "object"])]]],
-            "/v2/health/ready": ["get": ["summary": "Readiness: 200 while at least one model is ready", "operationId": "ready", "security": [] as [Any],
-                                         "responses": ["200": ok(ref("Ready")), "503": ok(ref("Ready"), "No model ready")]]],
+            "/v2/health/ready": ["get": ["summary": "Readiness: 200 while at least one model is ready; 503 once the server drains (SIGTERM)", "operationId": "ready", "security": [] as [Any],
+                                         "responses": ["200": ok(ref("Ready")), "503": ok(ref("Ready"), "No model ready, or shutting down")]]],
             "/v2/models/{name}": ["get": ["summary": "Model metadata: inputs and outputs with datatype and shape", "operationId": "modelMetadata",
                                           "parameters": [name], "responses": merge(["200": ok(ref("ModelMetadata"))], errors(guarded + [404, 503]))]],
             "/v2/models/{name}/ready": ["get": ["summary": "Model readiness (503 with the reason when its entry is broken)", "operationId": "modelReady",
                                                 "parameters": [name],
-                                                "responses": merge(["200": ok(ref("ModelReady")), "503": ok(ref("ModelReady"), "Not ready")],
+                                                "responses": merge(["200": ok(ref("ModelReady")), "503": ok(ref("ModelReady"), "Not ready, or the server shutting down")],
                                                                    errors(guarded + [404]))]],
             "/v2/models/{name}/infer": ["post": [
                 "summary": "KServe v2 inference: input 'image', BYTES [N] (encoded files) or FP32 [B, 3, S, S] (preprocessed); JSON or the binary-data extension",
@@ -53,14 +53,19 @@ enum OpenAPIDocument {
             "/v1/models": ["get": ["summary": "Every model with its state and thresholds", "operationId": "listModels",
                                    "responses": merge(["200": ok(ref("ModelList"))], errors(guarded))]],
             "/v1/models/{name}/inspect": ["post": [
-                "summary": "Score one image (the body: a PNG or JPEG file)", "operationId": "inspect",
+                "summary": "Score one image (the body: a PNG or JPEG file, or a multipart/form-data form with the file as part 'image')",
+                "operationId": "inspect",
                 "parameters": [name, timeoutHeader,
                                ["name": "map", "in": "query", "required": false, "description": "png: add the heat-map overlay and colour bar as base64 PNG",
                                 "schema": ["type": "string", "enum": ["png"]]],
                                ["name": "color_scale", "in": "query", "required": false, "description": "Map colour range (with map=png)",
                                 "schema": ["type": "string", "enum": ColorScale.servable.map(\.rawValue), "default": "fixed"]]] as [Any],
                 "requestBody": ["required": true, "content": ["image/png": ["schema": ["type": "string", "format": "binary"]],
-                                                              "image/jpeg": ["schema": ["type": "string", "format": "binary"]]]],
+                                                              "image/jpeg": ["schema": ["type": "string", "format": "binary"]],
+                                                              "multipart/form-data": ["schema": [
+                                                                  "type": "object", "required": ["image"],
+                                                                  "properties": ["image": ["type": "string", "format": "binary",
+                                                                                           "description": "The PNG or JPEG file"]]]]]],
                 "responses": merge(["200": ok(ref("InspectResult"))], errors(guarded + [400, 404, 413, 415, 503, 504]))]],
             "/metrics": ["get": ["summary": "Prometheus metrics (text exposition format)", "operationId": "metrics",
                                  "responses": merge(["200": ["description": "Metrics", "content": ["text/plain": ["schema": ["type": "string"]]]]],
@@ -80,9 +85,9 @@ enum OpenAPIDocument {
             "Error": ["type": "object", "required": ["error"], "properties": ["error": ["type": "string"]]],
             "ServerMetadata": ["type": "object", "required": ["name", "version", "extensions"], "properties": [
                 "name": ["type": "string"], "version": ["type": "string"], "extensions": ["type": "array", "items": ["type": "string"]]]],
-            "Ready": ["type": "object", "required": ["ready"], "properties": ["ready": ["type": "boolean"]]],
+            "Ready": ["type": "object", "required": ["ready"], "properties": ["ready": ["type": "boolean"], "reason": ["type": "string"]]],
             "ModelReady": ["type": "object", "required": ["name", "ready"], "properties": [
-                "name": ["type": "string"], "ready": ["type": "boolean"], "error": ["type": "string"]]],
+                "name": ["type": "string"], "ready": ["type": "boolean"], "error": ["type": "string"], "reason": ["type": "string"]]],
             "ModelMetadata": ["type": "object", "required": ["name", "versions", "platform", "inputs", "outputs"], "properties": [
                 "name": ["type": "string"], "versions": ["type": "array", "items": ["type": "string"]], "platform": ["type": "string"],
                 "parameters": ["type": "object"],

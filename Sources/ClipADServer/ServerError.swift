@@ -12,6 +12,8 @@ public enum ServerError: Error, CustomStringConvertible, Sendable {
     case queueFull(model: String, limit: Int)
     /// The request's deadline (`timeout` parameter, `Request-Timeout-Ms` header or `--request-timeout-ms`) passed.
     case deadlineExceeded(model: String, stage: DeadlineStage)
+    /// The server is draining after SIGTERM / SIGINT: new work goes to another replica (503 with Retry-After).
+    case shuttingDown
     case unauthorized
     case notFound(String)
     case repository(String)
@@ -29,6 +31,7 @@ public enum ServerError: Error, CustomStringConvertible, Sendable {
             return "the request's deadline passed while it waited for model '\(model)'; it was not computed"
         case .deadlineExceeded(let model, .compute):
             return "the request's deadline passed while model '\(model)' computed it; the result was dropped"
+        case .shuttingDown: return "the server is shutting down (draining after SIGTERM); retry on another replica"
         case .unauthorized: return "missing or wrong bearer token (Authorization: Bearer <key>)"
         case .notFound(let path): return "no route \(path)"
         case .repository(let m): return m
@@ -40,7 +43,7 @@ public enum ServerError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .badRequest: return .badRequest
         case .unknownModel, .notFound: return .notFound
-        case .modelNotReady, .queueFull: return .serviceUnavailable
+        case .modelNotReady, .queueFull, .shuttingDown: return .serviceUnavailable
         case .bodyTooLarge: return .contentTooLarge
         case .unsupportedMediaType: return .unsupportedMediaType
         case .unauthorized: return .unauthorized

@@ -25,9 +25,18 @@ public final class ServerMetrics: Sendable {
     static let ready = MetricNameDescriptor(namespace: "clipad", metricName: "model_ready", unitName: "",
                                             helpText: "1 when the model is loaded and serving.")
 
+    static let draining = MetricNameDescriptor(namespace: "clipad", metricName: "draining", unitName: "",
+                                               helpText: "1 once SIGTERM / SIGINT started the shutdown drain (readiness 503, new work refused).")
+
     private let registry = PrometheusCollectorRegistry()
 
-    public init() {}
+    public init() {
+        setDraining(false)
+    }
+
+    func setDraining(_ isDraining: Bool) {
+        registry.makeGauge(descriptor: Self.draining).set(Double(isDraining ? 1 : 0))
+    }
 
     func countRequest(model: String, status: Int) {
         registry.makeCounter(descriptor: Self.requests, labels: [("model", model), ("code", "\(status)")]).increment()

@@ -10,7 +10,12 @@ struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve a model repository over HTTP (KServe v2 / Open Inference Protocol, /v1/models/NAME/inspect, /metrics, the operator's page at /).",
-        discussion: "SIGTERM / SIGINT: graceful shutdown (in-flight requests finish). SIGHUP: reload the model repository.")
+        discussion: """
+            SIGTERM / SIGINT: drain, then shut down gracefully. For --drain-seconds /v2/health/ready answers 503 \
+            {"ready": false, "reason": "shutting down"} and new infer/inspect requests 503 with Retry-After (a load balancer \
+            retries them on another replica) while requests already admitted finish; then the server stops accepting, lets \
+            open requests end (at most 20 s more) and exits 0. SIGHUP: reload the model repository.
+            """)
 
     @Option(help: "Folder with one sub-folder per model (spec.json, or a single PromptAD model file).") var modelRepository: String
     @Option(help: "Address to bind (loopback by default; 0.0.0.0 to listen on every interface).") var host: String = "127.0.0.1"
@@ -22,12 +27,15 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Deadline in ms for a request that names none (0: none); past it 504, and a queued request is not computed.")
     var requestTimeoutMs: Double = 0
     @Option(help: "File holding a bearer token every route except health requires.") var apiKeyFile: String?
+    @Option(help: "Seconds to drain after SIGTERM / SIGINT before shutting down: readiness 503, new requests 503 with Retry-After (0: no wait).")
+    var drainSeconds: Double = 5
 
     func validate() throws {
         if !(0...65535).contains(port) { throw ValidationError("--port must be 0...65535") }
         if maxBody < 1 || maxQueue < 1 || maxBatch < 1 { throw ValidationError("--max-body, --max-queue and --max-batch must be positive") }
         if maxQueueDelayMs < 0 { throw ValidationError("--max-queue-delay-ms must not be negative") }
         if !(0...86_400_000).contains(requestTimeoutMs) { throw ValidationError("--request-timeout-ms must be 0...86400000") }
+        if !(0...3600).contains(drainSeconds) { throw ValidationError("--drain-seconds must be 0...3600") }
     }
 
     func run() throws {
@@ -39,6 +47,7 @@ struct ServeCommand: ParsableCommand {
         config.maxBatch = maxBatch
         config.maxQueueDelayMs = maxQueueDelayMs
         config.requestTimeoutMs = requestTimeoutMs
+        config.drainSeconds = drainSeconds
         if let apiKeyFile {
             let text: String
             do { text = try ReadableFile.text(apiKeyFile) } catch let error as FileAccessError {

@@ -25,10 +25,10 @@ extension ServerTests {
         }
     }
 
-    func startReplica(repository: String) throws -> Replica {
+    func startReplica(repository: String, arguments: [String] = []) throws -> Replica {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.clipadBinary)
-        process.arguments = ["serve", "--model-repository", repository, "--port", "0", "--max-queue", "256"]
+        process.arguments = ["serve", "--model-repository", repository, "--port", "0", "--max-queue", "256"] + arguments
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
