@@ -88,6 +88,15 @@ port=$(sed -nE 's|.*http://127\.0\.0\.1:([0-9]+).*|\1|p' "$work/serve.out")
 curl -sf -o /dev/null "http://127.0.0.1:$port/v2/models/$name/ready" || { echo "serve_load: model $name not ready: $(cat "$work/serve.err")" >&2; exit 1; }
 
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.2f", v / 1000; else if (v ~ /ms$/) printf "%.2f", v + 0; else if (v ~ /m$/) printf "%.2f", v * 60000; else if (v ~ /s$/) printf "%.2f", v * 1000; else print v }'; }
+# wrk stops at the deadline with requests still queued in the server (it computes what it admitted): wait until the
+# queue and the in-flight gauge are back to 0 so one case's leftovers do not land in the next case's latencies.
+wait_idle() {
+  for _ in $(seq 1200); do
+    busy=$(curl -sf "http://127.0.0.1:$port/metrics" | awk '/^clipad_(queue_depth|in_flight)_requests[{ ]/ { s += $NF } END { print s + 0 }')
+    [[ $busy == 0 ]] && return
+    sleep 0.1
+  done
+}
 printf "%-8s %7s %12s %10s %10s %8s\n" endpoint clients "req/s" "p50 ms" "p99 ms" errors
 declare -A rate p99s
 for endpoint in infer inspect; do
@@ -95,6 +104,7 @@ for endpoint in infer inspect; do
   for clients in 1 8 64; do
     results=()
     for _ in $(seq "$rounds"); do
+      wait_idle
       out=$(wrk -t "$((clients < 2 ? 1 : 2))" -c "$clients" -d "${seconds}s" --timeout 120s --latency -s "$work/$endpoint.lua" "http://127.0.0.1:$port$path")
       rps=$(sed -nE 's/^Requests\/sec:[[:space:]]+([0-9.]+).*/\1/p' <<<"$out")
       p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")

@@ -6,27 +6,34 @@ import Tensor
 /// AnomalyCLIP behind the `Detector` face: square resize to the input side, DPAM features, the summed layer maps
 /// at that side, smoothed (official `test.py`); with a shot bank, the fused zero-shot + few-shot map and score
 /// (`AnomalyCLIPDetector.detect(_:shots:)`, one vision forward).
-/// Mutated only by `DetectorFactory` before it hands the detector out; immutable afterwards.
-final class AnomalyCLIPDetection: Detector, ThresholdsSettable, @unchecked Sendable {
+final class AnomalyCLIPDetection: Detector, Calibratable, Sendable {
     let detector: AnomalyCLIPDetector
     let prompts: PromptParameters
     let promptMetadata: [String: String]
-    var spec: DetectorSpec
+    let spec: DetectorSpec
     let preprocessor: ImagePreprocessor
-    var thresholds: CalibratedThresholds?
+    let thresholds: CalibratedThresholds?
     /// The shot bank (AnomalyCLIP + shots); nil: zero-shot.
     let bank: AnomalyCLIPShotBank?
     let learnedImages: [String]
 
     init(detector: AnomalyCLIPDetector, prompts: PromptParameters, promptMetadata: [String: String], spec: DetectorSpec,
-         bank: AnomalyCLIPShotBank? = nil, shots: [String] = []) {
+         bank: AnomalyCLIPShotBank? = nil, shots: [String] = [], thresholds: CalibratedThresholds? = nil) {
         self.detector = detector
+        self.thresholds = thresholds
         self.bank = bank
         learnedImages = shots
         self.prompts = prompts
         self.promptMetadata = promptMetadata
         self.spec = spec
         preprocessor = ImagePreprocessor(size: detector.configuration.imageSize, resize: .square)
+    }
+
+    func calibrated(_ thresholds: CalibratedThresholds) -> any Detector {
+        var spec = spec
+        spec.thresholds = thresholds
+        return AnomalyCLIPDetection(detector: detector, prompts: prompts, promptMetadata: promptMetadata, spec: spec,
+                                    bank: bank, shots: learnedImages, thresholds: thresholds)
     }
 
     var mapSide: Int { detector.configuration.imageSize }

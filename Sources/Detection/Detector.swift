@@ -29,10 +29,10 @@ public protocol Detector: AnyObject, Sendable {
     func saveModel(with thresholds: CalibratedThresholds, to path: String) throws -> Bool
 }
 
-/// The factory's hook for the thresholds it checked (the method adapters; set once, before the detector is handed out).
-protocol ThresholdsSettable: AnyObject {
-    var thresholds: CalibratedThresholds? { get set }
-    var spec: DetectorSpec { get set }
+/// The factory's hook for the thresholds it checked: a copy of the adapter that carries them (in `thresholds` and in
+/// its spec), so every adapter stays immutable once built and is Sendable without being unchecked.
+protocol Calibratable {
+    func calibrated(_ thresholds: CalibratedThresholds) -> any Detector
 }
 
 /// A method's raw result for a batch.

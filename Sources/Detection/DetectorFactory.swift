@@ -44,7 +44,7 @@ public enum DetectorFactory {
         var warnings: [String] = []
         if !options.ignoreThresholds, let (thresholds, what) = try chooseThresholds(request, stored: stored, detector: detector, options) {
             warnings = try thresholds.check(against: detector.identity, what: what, force: options.force)
-            setThresholds(thresholds, on: detector)
+            return ((detector as? any Calibratable)?.calibrated(thresholds) ?? detector, warnings)
         }
         return (detector, warnings)
     }
@@ -60,12 +60,6 @@ public enum DetectorFactory {
             return (stored, "the thresholds stored in \(JSONFile.absolute(detector.spec.model ?? detector.spec.prompts ?? ""))")
         }
         return nil
-    }
-
-    static func setThresholds(_ t: CalibratedThresholds, on detector: any Detector) {
-        guard let d = detector as? any ThresholdsSettable else { return }
-        d.thresholds = t
-        d.spec.thresholds = t
     }
 
     static func require<T>(_ value: T?, _ setting: DetectorSpec.Setting, _ method: DetectionMethod, _ why: String) throws -> T {

@@ -4,23 +4,31 @@ import Tensor
 
 /// PromptAD behind the `Detector` face: square resize to the model's input size, the fused textual/visual map
 /// smoothed at the map size, the official image score.
-/// Mutated only by `DetectorFactory` before it hands the detector out; immutable afterwards.
-final class PromptADDetection: Detector, ThresholdsSettable, @unchecked Sendable {
+final class PromptADDetection: Detector, Calibratable, Sendable {
     let detector: PromptADDetector
     let metadata: [String: String]
-    var spec: DetectorSpec
+    let spec: DetectorSpec
     let preprocessor: ImagePreprocessor
     let mapSide: Int
     let learnedImages: [String]
-    var thresholds: CalibratedThresholds?
+    let thresholds: CalibratedThresholds?
 
-    init(detector: PromptADDetector, metadata: [String: String], spec: DetectorSpec, mapSide: Int, shots: [String]) {
+    init(detector: PromptADDetector, metadata: [String: String], spec: DetectorSpec, mapSide: Int, shots: [String],
+         thresholds: CalibratedThresholds? = nil) {
         self.detector = detector
+        self.thresholds = thresholds
         self.metadata = metadata
         self.spec = spec
         self.mapSide = mapSide
         learnedImages = shots
         preprocessor = ImagePreprocessor(size: detector.fitted.configuration.imageSize, resize: .square)
+    }
+
+    func calibrated(_ thresholds: CalibratedThresholds) -> any Detector {
+        var spec = spec
+        spec.thresholds = thresholds
+        return PromptADDetection(detector: detector, metadata: metadata, spec: spec, mapSide: mapSide, shots: learnedImages,
+                                 thresholds: thresholds)
     }
 
     /// Textual and visual terms are each at most 1, so 1/(1/a + 1/b) is at most 0.5.

@@ -4,19 +4,25 @@ import WinCLIP
 
 /// WinCLIP behind the `Detector` face: square resize to the backbone's native size, the zero-shot (or, with shots,
 /// few-shot) map upsampled to that size, no smoothing.
-/// Mutated only by `DetectorFactory` before it hands the detector out; immutable afterwards.
-final class WinCLIPDetection: Detector, ThresholdsSettable, @unchecked Sendable {
+final class WinCLIPDetection: Detector, Calibratable, Sendable {
     let detector: WinCLIPDetector
-    var spec: DetectorSpec
+    let spec: DetectorSpec
     let preprocessor: ImagePreprocessor
     let learnedImages: [String]
-    var thresholds: CalibratedThresholds?
+    let thresholds: CalibratedThresholds?
 
-    init(detector: WinCLIPDetector, spec: DetectorSpec, shots: [String]) {
+    init(detector: WinCLIPDetector, spec: DetectorSpec, shots: [String], thresholds: CalibratedThresholds? = nil) {
         self.detector = detector
+        self.thresholds = thresholds
         self.spec = spec
         learnedImages = shots
         preprocessor = ImagePreprocessor(size: detector.model.vision.nativeImageSize, resize: .square)
+    }
+
+    func calibrated(_ thresholds: CalibratedThresholds) -> any Detector {
+        var spec = spec
+        spec.thresholds = thresholds
+        return WinCLIPDetection(detector: detector, spec: spec, shots: learnedImages, thresholds: thresholds)
     }
 
     var mapSide: Int { preprocessor.size }

@@ -14,7 +14,7 @@ struct ServeCommand: ParsableCommand {
             SIGTERM / SIGINT: drain, then shut down gracefully. For --drain-seconds /v2/health/ready answers 503 \
             {"ready": false, "reason": "shutting down"} and new infer/inspect requests 503 with Retry-After (a load balancer \
             retries them on another replica) while requests already admitted finish; then the server stops accepting, lets \
-            open requests end (at most 20 s more) and exits 0. SIGHUP: reload the model repository.
+            open requests end (at most \(Int(ServerConfiguration().shutdownGraceSeconds)) s more) and exits 0. SIGHUP: reload the model repository.
             """)
 
     @Option(help: "Folder with one sub-folder per model (spec.json, or a single PromptAD model file).") var modelRepository: String

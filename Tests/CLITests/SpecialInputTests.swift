@@ -70,7 +70,7 @@ final class SpecialInputTests: XCTestCase {
         let fit = try CLIRunner.run(["fit", "--method", "promptad", "--clip", Self.clip, "--class-name", "part", "--shots", path("shot.png"),
                                      "--phrases-file", path("key.fifo"), "--output", path("m.safetensors")], timeout: 60)
         XCTAssertNotEqual(fit.status, 0)
-        XCTAssertTrue(fit.stderr.contains("\(path("key.fifo")): cannot read the phrases file: is a FIFO (named pipe), not a regular file"), fit.stderr)
+        XCTAssertTrue(fit.stderr.contains("\(path("key.fifo")): cannot read the phrases file (UTF-8 text, one phrase per line): is a FIFO (named pipe), not a regular file"), fit.stderr)
     }
 
     func testFolderWhoseLinksLeadBackIsWalkedOnce() throws {
