@@ -1,11 +1,11 @@
-import AnomalyCLIP
 import ArgumentParser
 import CLIP
 import Detection
 import Foundation
 import Tensor
 
-/// `clipad bench anomalyclip`: inference s/image with DPAM and the training step time on cached features.
+/// `clipad bench anomalyclip`: inference s/image with DPAM and the training step time on cached features; the
+/// measuring is `AnomalyCLIPBenchmark`'s.
 struct BenchAnomalyCLIP: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "anomalyclip", abstract: "AnomalyCLIP inference s/image (DPAM) and training s/step on cached features.")
@@ -31,70 +31,27 @@ struct BenchAnomalyCLIP: ParsableCommand {
     }
 
     func run() throws {
+        let bench: AnomalyCLIPBenchmark
+        do {
+            bench = try AnomalyCLIPBenchmark(imageSize: imageSize, runs: runs, trainBatch: trainBatch, shotCount: shotCount,
+                                             bankLayers: bankLayers.flatMap(MethodOptions.parseLayers))
+        } catch { throw ValidationError("\(error)") }
         let model = clipOptions.clip == nil
             ? try CLIPModel.random(CLIPArchitecture.bundled(arch), seed: 1, activation: clipOptions.activation ?? .quickGELU)
             : try clipOptions.loadModel(for: .anomalyclip)
-        var config = MethodDefaults.shared.anomalyCLIPConfiguration(model: model)
-        config.imageSize = imageSize
-        config.featureLayers = [model.vision.layers]   // the last layer, whatever the backbone's default
-        let prompts = PromptParameters.random(width: model.text.width, configuration: config, seed: 2)
-        let detector = try AnomalyCLIPDetector(model: model, prompts: prompts, configuration: config, tokenizer: try CLIPTokenizer.shared())
-        var rng = SeededGenerator(seed: 3)
-        try model.vision.validate(imageShape: [1, 3, imageSize, imageSize])
-        try model.vision.checkMemory(batch: 1, height: imageSize, width: imageSize)
-        let image = Tensor.randomNormal([1, 3, imageSize, imageSize], std: 1, using: &rng)
-
-        let inference = Benchmark.median(Benchmark.measure(runs: runs) { _ = detector.detect(image) })
-        let g = imageSize / model.vision.patchSize, t = g * g + 1
-        let blocks = model.vision.blocks
-        let flops = EncoderFLOPs.dualPath(model.vision, imageSize: imageSize, dualBlocks: config.dpamBlocks,
-                                          finalClassTokenOnly: true)
+        let r = try bench.run(model: model)
+        let c = r.configuration
         print(String(format: "anomalyclip inference %@ @%d (DPAM %d blocks, layers %@): median %.3f s/image  %.1f GFLOP/s  (%d runs, %d blocks)",
-                     clipOptions.clip ?? arch, imageSize, config.dpamBlocks, config.featureLayers.description, inference,
-                     flops / inference / 1e9, runs, blocks.count))
-        print("  " + SGEMMRate.comparison(flops: flops, seconds: inference, m: t, n: blocks[0].fcWeight.shape[0],
-                                          k: model.vision.width))
+                     clipOptions.clip ?? arch, imageSize, c.dpamBlocks, c.featureLayers.description, r.inferenceSeconds,
+                     r.inferenceFLOPs / r.inferenceSeconds / 1e9, runs, model.vision.layers))
+        print("  " + SGEMMRate.comparison(flops: r.inferenceFLOPs, seconds: r.inferenceSeconds, m: r.mlpProduct.m, n: r.mlpProduct.n, k: r.mlpProduct.k))
         print("  " + KernelSelection.summary)
-        if let k = shotCount { try benchShots(detector: detector, image: image, shots: k, rng: &rng) }
-
-        // Training step on cached features: text tower forward + backward for the 2 prompts, glocal loss, Adam.
-        let e = model.vision.outputDim, n = g * g
-        let batch = GlocalLoss.Batch(
-            global: Tensor.randomNormal([trainBatch, e], std: 1, using: &rng).l2Normalized(),
-            patches: [config.featureLayers[0]: Tensor.randomNormal([trainBatch, n, e], std: 1, using: &rng).l2Normalized()],
-            masks: Tensor(shape: [trainBatch, imageSize, imageSize], generator: { $0 % 7 == 0 ? 1 : 0 }),
-            labels: (0..<trainBatch).map { $0 % 2 })
-        let encoder = PromptTextEncoder(model: model, configuration: config, tokenizer: try CLIPTokenizer.shared())
-        var parameters = prompts.namedTensors
-        var adam = Adam(learningRate: 1e-3, beta1: 0.5, beta2: 0.999)
-        let step = Benchmark.median(try Benchmark.measure(runs: runs) {
-            _ = try AnomalyCLIPTrainer.step(&parameters, batch: batch, encoder: encoder, optimiser: &adam)
-        })
+        if let s = r.shots {
+            print(String(format: "anomalyclip + %d shots (bank layers %@): median %.3f s/image vs zero-shot %.3f s/image = %.3fx  (bank built in %.2f s; %d interleaved runs)",
+                         s.count, s.layers.map(String.init).joined(separator: ","), s.seconds, s.zeroShotSeconds, s.seconds / s.zeroShotSeconds,
+                         s.bankSeconds, runs))
+        }
         print(String(format: "anomalyclip training step (batch %d, cached features, %d px masks): median %.3f s/step  peak memory %.0f MiB",
-                     trainBatch, imageSize, step, PeakMemory.mebibytes))
-    }
-
-    /// Zero-shot and AnomalyCLIP + shots on the same image, interleaved run by run (so drift hits both alike).
-    func benchShots(detector: AnomalyCLIPDetector, image: Tensor, shots k: Int, rng: inout SeededGenerator) throws {
-        let layers = bankLayers.flatMap(MethodOptions.parseLayers) ?? MethodDefaults.shared.bankLayers(model: detector.model)
-        let shots = (0..<k).map { _ in Tensor.randomNormal(image.shape, std: 1, using: &rng) }
-        let bankStart = DispatchTime.now().uptimeNanoseconds
-        let bank = try detector.shotBank(shots: shots, layers: layers)
-        let bankSeconds = Double(DispatchTime.now().uptimeNanoseconds - bankStart) / 1e9
-        _ = detector.detect(image)
-        _ = detector.detect(image, shots: bank)
-        func seconds(_ body: () -> Void) -> Double {
-            let start = DispatchTime.now().uptimeNanoseconds
-            body()
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        }
-        var zero: [Double] = [], combined: [Double] = []
-        for _ in 0..<runs {
-            zero.append(seconds { _ = detector.detect(image) })
-            combined.append(seconds { _ = detector.detect(image, shots: bank) })
-        }
-        let z = Benchmark.median(zero), c = Benchmark.median(combined)
-        print(String(format: "anomalyclip + %d shots (bank layers %@): median %.3f s/image vs zero-shot %.3f s/image = %.3fx  (bank built in %.2f s; %d interleaved runs)",
-                     k, layers.map(String.init).joined(separator: ","), c, z, c / z, bankSeconds, runs))
+                     trainBatch, imageSize, r.trainStepSeconds, PeakMemory.mebibytes))
     }
 }

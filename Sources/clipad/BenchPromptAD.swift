@@ -1,11 +1,11 @@
 import ArgumentParser
 import CLIP
+import Detection
 import Foundation
-import PromptAD
 import Tensor
 
 /// `clipad bench promptad`: fitting on k shots (s) and prediction (s/image) with random weights of the real
-/// architecture (ViT-B-16-plus-240 by default).
+/// architecture (ViT-B-16-plus-240 by default); the measuring is `PromptADBenchmark`'s.
 struct BenchPromptAD: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "promptad", abstract: "PromptAD fit on k shots (s) and predict (s/image).")
@@ -20,40 +20,19 @@ struct BenchPromptAD: ParsableCommand {
     @Option(help: "Timed predict repetitions (after one warm-up).") var runs: Int = 5
 
     func run() throws {
+        let bench: PromptADBenchmark
+        do { bench = try PromptADBenchmark(shots: shots, epochs: epochs, mapSize: mapSize, runs: runs) } catch { throw ValidationError("\(error)") }
         let model = clipOptions.clip == nil
             ? try CLIPModel.random(CLIPArchitecture.bundled(arch), seed: 1, activation: clipOptions.activation ?? .gelu)
             : try clipOptions.loadModel(for: .promptad)
-        var config = PromptADConfiguration()
-        config.epochs = epochs
-        config.imageSize = model.vision.nativeImageSize
-        let s = config.imageSize
-        var rng = SeededGenerator(seed: 3)
-        let images = Tensor.randomNormal([shots, 3, s, s], std: 1, using: &rng)
-        let fitter = try PromptADFitter(model: model, configuration: config, className: "bottle", tokenizer: try CLIPTokenizer.shared())
-
-        // Fit as `clipad fit` does it: each shot encoded on its own, then both prompt learners.
-        let start = Date()
-        let features = PromptADImageFeatures.concatenate(try (0..<shots).map {
-            try PromptADImageFeatures.compute(images.slice(rows: $0..<($0 + 1)), model: model, configuration: config)
-        })
-        let encoded = Date()
-        let fitted = try fitter.fit(shotFeatures: features, shots: [], clipPath: "")
-        let fitSeconds = Date().timeIntervalSince(start), encodeSeconds = encoded.timeIntervalSince(start)
+        let r = try bench.run(model: model)
+        let name = clipOptions.clip ?? arch
         print(String(format: "promptad fit %@ (%d shots, %d epochs x 2 tasks, bottle: 11 states): %.2f s (encoding shots %.2f s, prompt learning %.2f s = %.3f s/epoch)",
-                     clipOptions.clip ?? arch, shots, epochs, fitSeconds, encodeSeconds, fitSeconds - encodeSeconds,
-                     (fitSeconds - encodeSeconds) / Double(max(2 * epochs, 1))))
-
-        let detector = try PromptADDetector(model: model, fitted: fitted)
-        let one = images.slice(rows: 0..<1)
-        let predict = Benchmark.median(try Benchmark.measure(runs: runs) { _ = try detector.detect(one, mapSize: mapSize) })
-        // The V-V forward on all blocks, then each memory layer's patch tokens against the shots' bank.
-        let g = s / model.vision.patchSize, patches = Double(g * g), w = Double(model.vision.width)
-        let flops = EncoderFLOPs.dualPath(model.vision, imageSize: s, dualBlocks: model.vision.layers, finalClassTokenOnly: true)
-            + Double(config.memoryLayers.count) * 2 * patches * Double(shots) * patches * w
+                     name, shots, epochs, r.fitSeconds, r.encodeSeconds, r.fitSeconds - r.encodeSeconds,
+                     (r.fitSeconds - r.encodeSeconds) / Double(max(2 * epochs, 1))))
         print(String(format: "promptad predict %@ @%d, map %d: median %.3f s/image  %.1f GFLOP/s  peak memory %.0f MiB  (%d runs, BLAS threads %d)",
-                     clipOptions.clip ?? arch, s, mapSize, predict, flops / predict / 1e9, PeakMemory.mebibytes, runs, BLAS.threads))
-        print("  " + SGEMMRate.comparison(flops: flops, seconds: predict, m: g * g + 1,
-                                          n: model.vision.blocks[0].fcWeight.shape[0], k: model.vision.width))
+                     name, r.imageSize, mapSize, r.predictSeconds, r.predictFLOPs / r.predictSeconds / 1e9, PeakMemory.mebibytes, runs, BLAS.threads))
+        print("  " + SGEMMRate.comparison(flops: r.predictFLOPs, seconds: r.predictSeconds, m: r.mlpProduct.m, n: r.mlpProduct.n, k: r.mlpProduct.k))
         print("  " + KernelSelection.summary)
     }
 }

@@ -105,6 +105,25 @@ final class CLIGuardRailTests: XCTestCase {
         XCTAssertFalse(r.stderr.contains("\r"), "no terminal redraws in a log")
     }
 
+    /// Benchmark settings size buffers: out of range is one line naming the option, before anything is allocated
+    /// (`bench metrics --map-size 60` crashed with an index out of range).
+    func testBenchSettingsOutOfRangeAreOneLineErrors() throws {
+        let cases: [([String], String)] = [
+            (["bench", "metrics", "--map-size", "60"], "--map-size: must be in 130...4096, got 60"),
+            (["bench", "metrics", "--maps", "0"], "--maps: must be in 1...100000, got 0"),
+            (["bench", "promptad", "--arch", "tiny-demo", "--shot-count", "0"], "--shot-count: must be in 1...256, got 0"),
+            (["bench", "promptad", "--arch", "tiny-demo", "--map-size", "0"], "--map-size: must be in 1...16384, got 0"),
+            (["bench", "anomalyclip", "--arch", "tiny-demo", "--image-size", "8"], "--image-size: must be in 16...4096, got 8"),
+            (["bench", "anomalyclip", "--arch", "tiny-demo", "--batch-size", "0"], "--batch-size: must be in 1...1024, got 0"),
+        ]
+        for (arguments, message) in cases {
+            let r = try CLIRunner.run(arguments, timeout: 120)
+            XCTAssertNotEqual(r.status, 0, arguments.joined(separator: " "))
+            XCTAssertTrue(r.stderr.contains(message), "\(arguments.joined(separator: " ")): \(r.stderr)")
+            XCTAssertFalse(r.stderr.contains("Fatal error") || r.stderr.contains("Backtrace"), r.stderr)
+        }
+    }
+
     func testVersion() throws {
         let r = try CLIRunner.run(["--version"])
         XCTAssertEqual(r.status, 0)
