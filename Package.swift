@@ -83,6 +83,9 @@ let package = Package(
         // MARK: - Tests
         // Parity helpers every test target shares (fail on NaN/Inf and on shape mismatches).
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport", swiftSettings: fast),
+        // Tiny random-weight model files for every method (CLIP, AnomalyCLIP prompts, a fitted PromptAD model, images).
+        .target(name: "DetectionTestSupport", dependencies: ["Detection", "CLIP", "AnomalyCLIP", "PromptAD", "Evaluation", "Checkpoint", "ImageIO", "Tensor"],
+                path: "Tests/DetectionTestSupport", swiftSettings: fast),
         .testTarget(name: "FileAccessTests", dependencies: ["FileAccess"], swiftSettings: fast),
         .testTarget(name: "TensorTests", dependencies: ["TestSupport", "Tensor"], resources: [.copy("Fixtures")], swiftSettings: fast),
         .testTarget(name: "CheckpointTests", dependencies: ["TestSupport", "Checkpoint", "Tensor"],
@@ -99,7 +102,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: fast),
         .testTarget(name: "PromptADTests", dependencies: ["TestSupport", "PromptAD", "CLIP", "Tensor", "Checkpoint", "ImageIO"],
                     resources: [.copy("Fixtures")], swiftSettings: fast),
-        .testTarget(name: "DetectionTests", dependencies: ["TestSupport", "Detection", "CLIP", "AnomalyCLIP", "PromptAD", "WinCLIP", "Evaluation", "Checkpoint", "ImageIO", "Tensor"],
+        .testTarget(name: "DetectionTests", dependencies: ["TestSupport", "DetectionTestSupport", "Detection", "CLIP", "AnomalyCLIP", "PromptAD", "WinCLIP", "Evaluation", "Checkpoint", "ImageIO", "Tensor"],
                     swiftSettings: fast),
         // Runs the built `clipad` binary as a user would and compares its output.
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "clipad", "Detection", "CLIP", "AnomalyCLIP", "Checkpoint", "Evaluation", "ImageIO", "Tensor"],
@@ -107,7 +110,7 @@ let package = Package(
         // Replays FuzzTesting/Corpus and FuzzTesting/FailCases through the fuzzed parsers (no sanitizers needed).
         .testTarget(name: "FuzzReplayTests", dependencies: ["Checkpoint", "ImageIO", "Evaluation", "Tensor"], swiftSettings: fast),
         // Starts the server in-process on a tiny random-weight model repository and talks HTTP to it.
-        .testTarget(name: "ServerTests", dependencies: ["TestSupport", "ClipADServer", "Detection", "CLIP", "AnomalyCLIP", "PromptAD", "Checkpoint", "ImageIO", "Tensor",
+        .testTarget(name: "ServerTests", dependencies: ["TestSupport", "DetectionTestSupport", "ClipADServer", "Detection", "CLIP", "AnomalyCLIP", "PromptAD", "Checkpoint", "ImageIO", "Tensor",
                                                         .product(name: "Hummingbird", package: "hummingbird"),
                                                         .product(name: "HummingbirdTesting", package: "hummingbird"),
                                                         .product(name: "AsyncHTTPClient", package: "async-http-client")],

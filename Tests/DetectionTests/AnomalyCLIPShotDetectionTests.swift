@@ -2,6 +2,7 @@ import AnomalyCLIP
 import Checkpoint
 import CLIP
 import Detection
+import DetectionTestSupport
 import Evaluation
 import Foundation
 import ImageIO

@@ -1,4 +1,5 @@
 import Detection
+import DetectionTestSupport
 import Foundation
 import PromptAD
 import WinCLIP

@@ -1,5 +1,6 @@
 import CLIP
 import Detection
+import DetectionTestSupport
 import Evaluation
 import Foundation
 import ImageIO

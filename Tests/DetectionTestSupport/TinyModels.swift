@@ -8,24 +8,24 @@ import ImageIO
 import PromptAD
 import Tensor
 
-/// Small random-weight model files in a temporary folder, for every method: a CLIP checkpoint (9 vision blocks, so
+/// Small random-weight model files in a temporary folder, shared by the Detection and Server tests, for every method: a CLIP checkpoint (9 vision blocks, so
 /// PromptAD's memory layers 3 and 8 exist), AnomalyCLIP prompts, a PromptAD model fitted on two images, images.
-struct TinyModels {
-    let folder: URL
-    let clip: String
-    let prompts: String
-    let promptAD: String
+public struct TinyModels: Sendable {
+    public let folder: URL
+    public let clip: String
+    public let prompts: String
+    public let promptAD: String
     /// Two "normal" images (the PromptAD / WinCLIP+ shots) and two test images.
-    let shots: [String]
-    let tests: [String]
+    public let shots: [String]
+    public let tests: [String]
 
-    static let architecture = try! JSONDecoder().decode(CLIPArchitecture.self, from: Data("""
+    public static let architecture = try! JSONDecoder().decode(CLIPArchitecture.self, from: Data("""
         {"embed_dim": 32, "quick_gelu": true,
          "vision_cfg": {"image_size": 64, "layers": 9, "width": 64, "patch_size": 16},
          "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 1, "layers": 2}}
         """.utf8))
 
-    static func make() throws -> TinyModels {
+    public static func make() throws -> TinyModels {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("clipad-detection-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let clip = folder.appendingPathComponent("clip.safetensors").path
@@ -63,9 +63,9 @@ struct TinyModels {
         return TinyModels(folder: folder, clip: clip, prompts: prompts, promptAD: promptAD, shots: shots, tests: tests)
     }
 
-    func remove() { try? FileManager.default.removeItem(at: folder) }
+    public func remove() { try? FileManager.default.removeItem(at: folder) }
 
-    func spec(_ method: DetectionMethod) -> DetectorSpec {
+    public func spec(_ method: DetectionMethod) -> DetectorSpec {
         var s = DetectorSpec(method: method)
         switch method {
         case .anomalyclip: s.clip = clip; s.prompts = prompts
@@ -75,5 +75,5 @@ struct TinyModels {
         return s
     }
 
-    func images(_ paths: [String]) throws -> [Image] { try paths.map { try ImageDecoder.decodeRGB(path: $0) } }
+    public func images(_ paths: [String]) throws -> [Image] { try paths.map { try ImageDecoder.decodeRGB(path: $0) } }
 }
