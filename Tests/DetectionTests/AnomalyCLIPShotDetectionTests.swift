@@ -12,21 +12,7 @@ import XCTest
 
 /// AnomalyCLIP + shots through the factory: `spec.shots` builds the bank at load (the seeded protocol's way), a fitted
 /// model file carries it, and both give the library's numbers.
-final class AnomalyCLIPShotDetectionTests: XCTestCase {
-    static var models: TinyModels!
-
-    override class func setUp() {
-        super.setUp()
-        models = try! TinyModels.make()
-    }
-
-    override class func tearDown() {
-        models.remove()
-        super.tearDown()
-    }
-
-    var m: TinyModels { Self.models }
-
+final class AnomalyCLIPShotDetectionTests: TinyModelsTestCase {
     func shotSpec() -> DetectorSpec {
         var spec = m.spec(.anomalyclip)
         spec.shots = m.shots

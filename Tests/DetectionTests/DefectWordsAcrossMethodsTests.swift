@@ -7,21 +7,7 @@ import XCTest
 
 /// The user's defect words reach every method the same way (`DetectorSpec.phrases`, `DefectPhrases.template`):
 /// WinCLIP's ensemble gains states, PromptAD's fitted gallery gains states and its model file records them.
-final class DefectWordsAcrossMethodsTests: XCTestCase {
-    static var models: TinyModels!
-
-    override class func setUp() {
-        super.setUp()
-        models = try! TinyModels.make()
-    }
-
-    override class func tearDown() {
-        models.remove()
-        super.tearDown()
-    }
-
-    var m: TinyModels { Self.models }
-
+final class DefectWordsAcrossMethodsTests: TinyModelsTestCase {
     func testWinCLIPEnsembleAppendsEachWordAsAStateInEveryTemplate() {
         let plain = WinCLIPPrompts.ensemble(className: "bottle")
         let more = WinCLIPPrompts.ensemble(className: "bottle", extraAnomalousStates: ["crack {}", "{} with a dent"])

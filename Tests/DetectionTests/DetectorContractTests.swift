@@ -14,21 +14,7 @@ import XCTest
 
 /// Every method through the one protocol and the one spec: the same numbers as the method called directly, any
 /// batch size, defaults from data, recorded values and overrides in the right order, and the guard-rails.
-final class DetectorContractTests: XCTestCase {
-    static var models: TinyModels!
-
-    override class func setUp() {
-        super.setUp()
-        models = try! TinyModels.make()
-    }
-
-    override class func tearDown() {
-        models.remove()
-        super.tearDown()
-    }
-
-    var m: TinyModels { Self.models }
-
+final class DetectorContractTests: TinyModelsTestCase {
     func build(_ spec: DetectorSpec, _ options: DetectorFactory.Options = .init()) throws -> any Detector {
         try DetectorFactory.make(spec, options: options).detector
     }

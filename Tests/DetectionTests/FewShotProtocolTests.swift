@@ -8,21 +8,7 @@ import PromptAD
 import XCTest
 
 /// Few-shot fitting as a library call, the encode/score split the protocol caches at, and the seeded protocol.
-final class FewShotProtocolTests: XCTestCase {
-    static var models: TinyModels!
-
-    override class func setUp() {
-        super.setUp()
-        models = try! TinyModels.make()
-    }
-
-    override class func tearDown() {
-        models.remove()
-        super.tearDown()
-    }
-
-    var m: TinyModels { Self.models }
-
+final class FewShotProtocolTests: TinyModelsTestCase {
     func promptADRequest(shots: [String], seed: UInt64) -> ShotFitting.Request {
         var spec = DetectorSpec(method: .promptad)
         spec.clip = m.clip

@@ -37,19 +37,9 @@ extension EvaluationReport {
 
     /// A fixed-width table in percent for the terminal.
     public func tableText() -> String {
-        let headers = ["class", "images", "I-AUROC", "I-AP", "I-F1max", "P-AUROC", "P-AP", "P-F1max", "AUPRO"]
         var rows = classes.map { c in [c.name, "\(c.images)"] + c.metrics.fields.map { percent($0.value) } }
         rows.append(["mean", "\(classes.reduce(0) { $0 + $1.images })"] + mean.fields.map { percent($0.value) })
-        let widths = headers.indices.map { i in max(headers[i].count, rows.map { $0[i].count }.max() ?? 0) }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, s in
-                i == 0 ? s.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                       : String(repeating: " ", count: widths[i] - s.count) + s
-            }.joined(separator: "  ")
-        }
-        let rule = String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))
-        return ([line(headers), rule] + rows.dropLast().map(line) + [rule, line(rows[rows.count - 1])])
-            .joined(separator: "\n") + "\n"
+        return MetricsTable.text(rows: rows)
     }
 }
 

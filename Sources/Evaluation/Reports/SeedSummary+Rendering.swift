@@ -65,20 +65,9 @@ extension SeedSummary {
 
     /// A fixed-width table in percent for the terminal, one "mean ± std" cell per metric.
     public func tableText() -> String {
-        let headers = ["class", "images", "I-AUROC", "I-AP", "I-F1max", "P-AUROC", "P-AP", "P-F1max", "AUPRO"]
         var rows = classNames.map { name in [name, "\(images(forClass: name).images)"] + statistics(forClass: name).map { Self.cell($0.value) } }
         rows.append(["mean", "\(classNames.reduce(0) { $0 + images(forClass: $1).images })"] + overall.map { Self.cell($0.value) })
-        let widths = headers.indices.map { i in max(headers[i].count, rows.map { $0[i].count }.max() ?? 0) }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, s in
-                i == 0 ? s.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                       : String(repeating: " ", count: widths[i] - s.count) + s
-            }.joined(separator: "  ")
-        }
-        let rule = String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))
-        let title = "\(method), seeds \(seeds.map(String.init).joined(separator: ",")): mean ± \(Self.deviation), in %"
-        return ([title, line(headers), rule] + rows.dropLast().map(line) + [rule, line(rows[rows.count - 1])])
-            .joined(separator: "\n") + "\n"
+        return MetricsTable.text(rows: rows, title: "\(method), seeds \(seeds.map(String.init).joined(separator: ",")): mean ± \(Self.deviation), in %")
     }
 
     /// The summary page: settings, the mean ± std table, each seed's metrics with a link to its own report, the shots.
