@@ -29,21 +29,8 @@ case $image in *.jpg|*.jpeg|*.JPG|*.JPEG) type=image/jpeg ;; *.png|*.PNG) type=i
 work=$(mktemp -d)
 server=
 trap '[[ -n $server ]] && { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }; rm -rf "$work"' EXIT
-if [[ -z $arch ]]; then
-  name=tiny
-  fixtures=$PWD/Tests/AnomalyCLIPTests/Fixtures
-  spec="{\"method\": \"anomalyclip\", \"clip\": \"$fixtures/tiny_clip.safetensors\", \"prompts\": \"$fixtures/prompts_official.pth\",
- \"activation\": \"quick-gelu\", \"image_size\": 56, \"layers\": [1, 2, 4], \"dpam_blocks\": 3}"
-  method_args=(--clip "$fixtures/tiny_clip.safetensors" --prompts "$fixtures/prompts_official.pth" --activation quick-gelu
-               --image-size 56 --layers 1,2,4 --dpam-blocks 3)
-else
-  name=arch
-  "$clipad" bench checkpoint --arch "$arch" --output "$work/weights" >&2
-  spec="{\"method\": \"anomalyclip\", \"clip\": \"$work/weights/clip.safetensors\", \"prompts\": \"$work/weights/prompts.safetensors\"}"
-  method_args=(--clip "$work/weights/clip.safetensors" --prompts "$work/weights/prompts.safetensors")
-fi
-mkdir -p "$work/models/$name"
-echo "$spec" >"$work/models/$name/spec.json"
+source benchmarks/serve_model.sh
+make_model_repository
 python3 - "$image" "$work" <<'PY'
 import base64, json, sys
 src, work = sys.argv[1], sys.argv[2]

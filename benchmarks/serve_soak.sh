@@ -18,18 +18,8 @@ command -v wrk >/dev/null || { echo "serve_soak: no wrk (scripts/setup-server-to
 work=$(mktemp -d)
 server=
 trap '[[ -n $server ]] && { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }; rm -rf "$work"' EXIT
-if [[ -z $arch ]]; then
-  name=tiny
-  fixtures=$PWD/Tests/AnomalyCLIPTests/Fixtures
-  spec="{\"method\": \"anomalyclip\", \"clip\": \"$fixtures/tiny_clip.safetensors\", \"prompts\": \"$fixtures/prompts_official.pth\",
- \"activation\": \"quick-gelu\", \"image_size\": 56, \"layers\": [1, 2, 4], \"dpam_blocks\": 3}"
-else
-  name=arch
-  "$clipad" bench checkpoint --arch "$arch" --output "$work/weights" >&2
-  spec="{\"method\": \"anomalyclip\", \"clip\": \"$work/weights/clip.safetensors\", \"prompts\": \"$work/weights/prompts.safetensors\"}"
-fi
-mkdir -p "$work/models/$name"
-echo "$spec" >"$work/models/$name/spec.json"
+source benchmarks/serve_model.sh
+make_model_repository
 cat >"$work/inspect.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "image/jpeg"

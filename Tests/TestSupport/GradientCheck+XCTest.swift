@@ -3,7 +3,7 @@ import Tensor
 
 extension GradientCheck {
     /// Asserts every input's relative gradient error (see `GradientCheck.run`) is at most `tolerance`.
-    static func check(
+    public static func check(
         _ inputs: [Tensor], h: Float = 1e-2, tolerance: Double = 1e-2, samples: Int = 40, seed: UInt64 = 99,
         _ what: String, file: StaticString = #filePath, line: UInt = #line,
         _ build: (Tape, [Variable]) -> Variable
