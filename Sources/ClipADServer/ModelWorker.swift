@@ -104,9 +104,24 @@ final class ModelWorker: @unchecked Sendable {  // state guarded by `lock`
         job.continuation.resume(throwing: ServerError.deadlineExceeded(model: name, stage: .queue))
     }
 
-    private static func batches(_ first: Job, with next: Job) -> Bool {
-        if case .images = first.input, case .images = next.input { return true }
-        return false
+    /// One batch's pixels [N, 3, S, S] and original sizes: decoded images preprocessed as `Detector.predict` does it,
+    /// FP32 requests as sent (already validated at S x S), concatenated in queue order. Each image is preprocessed on
+    /// its own, so a request scores the same whatever it is batched with.
+    private func pixels(of batch: [Job]) throws -> (pixels: Tensor, sizes: [(width: Int, height: Int)]) {
+        let preprocessor = detector.preprocessor
+        var parts: [Tensor] = [], sizes: [(width: Int, height: Int)] = []
+        for job in batch {
+            switch job.input {
+            case .images(let images):
+                for image in images { try preprocessor.validate(image) }
+                parts.append(preprocessor.batch(images))
+                sizes += images.map { (width: $0.width, height: $0.height) }
+            case .pixels(let t):
+                parts.append(t)
+                sizes += Array(repeating: (width: preprocessor.size, height: preprocessor.size), count: t.shape[0])
+            }
+        }
+        return (parts.count == 1 ? parts[0] : Tensor.concatenate(parts), sizes)
     }
 
     private func drain() {
@@ -121,8 +136,8 @@ final class ModelWorker: @unchecked Sendable {  // state guarded by `lock`
             let now = DispatchTime.now().uptimeNanoseconds
             let (batch, expired): ([Job], [Job]) = lock.withLock {
                 var taken: [Job] = [], expired: [Job] = [], count = 0
-                // Image requests batch together; a pixels request runs alone.
-                while let next = pending.first, taken.isEmpty || (count + next.count <= maxBatch && Self.batches(taken[0], with: next)) {
+                // Requests batch up to maxBatch images, encoded and FP32 alike (a larger request runs alone).
+                while let next = pending.first, taken.isEmpty || count + next.count <= maxBatch {
                     pending.removeFirst()
                     if let d = next.deadline, d <= now { expired.append(next); continue }
                     taken.append(next)
@@ -143,15 +158,10 @@ final class ModelWorker: @unchecked Sendable {  // state guarded by `lock`
             metrics.addInFlight(model: name, batch.count)
             defer { metrics.addInFlight(model: name, -batch.count) }
             do {
-                let predictions: [Prediction]
-                if batch.count == 1, case .pixels(let pixels) = batch[0].input {
-                    predictions = try detector.predict(pixels: pixels)
-                } else {
-                    predictions = try detector.predict(batch.flatMap { job -> [Image] in
-                        if case .images(let images) = job.input { return images }
-                        return []
-                    })
-                }
+                let (pixels, sizes) = try self.pixels(of: batch)
+                let prepared = DispatchTime.now().uptimeNanoseconds
+                let predictions = try detector.predict(pixels: pixels, imageSizes: sizes,
+                                                       preprocessSeconds: Double(prepared - start) / 1e9)
                 let end = DispatchTime.now().uptimeNanoseconds
                 metrics.observeCompute(model: name, seconds: Double(end - start) / 1e9)
                 var offset = 0
