@@ -1,6 +1,4 @@
-import AnomalyCLIP
 import ArgumentParser
-import Checkpoint
 import CLIP
 import Detection
 import Foundation
@@ -17,14 +15,10 @@ struct BenchCheckpoint: ParsableCommand {
     @Option(help: "Seed of the random weights and prompts.") var seed: UInt64 = 1
 
     func run() throws {
-        let architecture = try CLIPArchitecture.bundled(arch)
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let clip = (output as NSString).appendingPathComponent("clip.safetensors")
         let promptsPath = (output as NSString).appendingPathComponent("prompts.safetensors")
-        try SafetensorsWriter.write(CLIPModel.randomWeights(architecture, seed: seed), to: clip)
-        let model = try CLIPModel.load(path: clip)
-        let config = MethodDefaults.shared.anomalyCLIPConfiguration(model: model)
-        try PromptParameters.random(width: model.text.width, configuration: config, seed: seed + 1).save(path: promptsPath, configuration: config)
+        let config = try RandomModelFiles.write(architecture: arch, weightSeed: seed, promptSeed: seed &+ 1, clip: clip, prompts: promptsPath)
         print("wrote \(clip) and \(promptsPath) (\(arch), random weights, AnomalyCLIP @\(config.imageSize), layers \(config.featureLayers), DPAM \(config.dpamBlocks) blocks)")
     }
 }
