@@ -14,6 +14,7 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var methodOptions: MethodOptions
     @OptionGroup var data: EvaluationDataOptions
+    @OptionGroup var batching: BatchOptions
     @Option(help: "Per-image maps written beside scores.jsonl: npy (what `clipad metrics` reads) | png (overlay with a colour bar) | none (default; with --shard: npy).")
     var maps: PredictionWriter.MapFormat?
     @Option(name: .customLong("shot-count"), help: "Few-shot protocol (promptad, winclip, anomalyclip): per class and seed, draw this many shots from the class's train split, fit, evaluate; needs --seeds.")
@@ -78,9 +79,9 @@ struct EvalCommand: ParsableCommand {
         evaluation.colorScale = colorScale
         evaluation.naturalMapRange = detector.naturalMapRange
         evaluation.thresholds = detector.thresholds?.thresholds
-        let report = try evaluation.run(samples: samples, method: methodOptions.method.rawValue, settings: settings, predict: { sample in
-            try detector.predict(try ImageDecoder.decodeRGB(path: sample.imagePath), name: sample.imagePath).mapPrediction
-        }, overlayImage: { sample, _, _ in
+        let pipeline = try batching.pipeline(for: detector)
+        let report = try evaluation.run(samples: samples, method: methodOptions.method.rawValue, settings: settings,
+                                        predictions: pipeline.stream, overlayImage: { sample, _, _ in
             detector.overlayBase(try ImageDecoder.decodeRGB(path: sample.imagePath))
         })
         progress.finish("evaluated \(report.classes.reduce(0) { $0 + $1.images }) image(s) in \(report.classes.count) class(es)")
@@ -95,10 +96,13 @@ struct EvalCommand: ParsableCommand {
         let runFile = try writer.outputPath("run.json")
         let total = samples.values.reduce(0) { $0 + $1.count }
         var progress = ProgressLine(total: total, label: "eval shard \(shard.index)/\(shard.count)")
+        let pipeline = try batching.pipeline(for: detector)
         for name in samples.keys.sorted() {
-            for sample in samples[name] ?? [] {
+            let list = samples[name] ?? []
+            try pipeline.stream(list) { i, prediction in
+                let sample = list[i]
                 // An image that cannot be scored stops the shard: a merged set with a hole would not be the dataset's metrics.
-                let p = try detector.predict(try ImageDecoder.decodeRGB(path: sample.imagePath), name: sample.imagePath).mapPrediction
+                let p = try prediction.get()
                 let mapFile = try writer.writeMap(p, for: sample.imagePath, range: nil) { PillowResize.resize(try ImageDecoder.decodeRGB(path: sample.imagePath), width: p.width, height: p.height) }
                 try writer.append(image: sample.imagePath, score: p.score, map: mapFile,
                                   extra: [("class", jsonString(name)), ("label", sample.label ? "1" : "0"),

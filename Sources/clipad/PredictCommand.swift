@@ -12,6 +12,7 @@ struct PredictCommand: ParsableCommand {
         abstract: "Score images (scores.jsonl, run.json) and write anomaly maps (.npy or PNG overlays).")
 
     @OptionGroup var methodOptions: MethodOptions
+    @OptionGroup var batching: BatchOptions
     @Option(help: "Output folder.") var output: String = "predictions"
     @Option(help: "Per-image maps: npy | png (overlay with score, thresholds and a colour bar) | none.") var maps: PredictionWriter.MapFormat = .npy
     @Option(name: .customLong("color-scale"), help: ColorScaleHelp.text(default: .predictionDefault))
@@ -37,11 +38,13 @@ struct PredictCommand: ParsableCommand {
         let runFile = try writer.outputPath("run.json")
         var progress = ProgressLine(total: images.count, label: "predict")
         var failures = 0
-        for path in images {
+        let pipeline = try batching.pipeline(for: detector)
+        // Outputs are written here, in input order, while the pipeline decodes the next images.
+        try pipeline.run(images) { i, prediction in
+            let path = images[i]
             defer { progress.advance() }
             do {
-                let decoded = try ImageDecoder.decodeRGB(path: path)
-                let result = try detector.predict(decoded, name: path)
+                let result = try prediction.get()
                 let stem = writer.uniqueStem(for: path)
                 var mapName: String? = nil
                 switch maps {
@@ -53,16 +56,16 @@ struct PredictCommand: ParsableCommand {
                     let range = colorScale.range(of: result.map, natural: detector.naturalMapRange)
                     let header = OverlayPanel.header(score: result.score, imageThreshold: limits.map { ImageThreshold(value: $0.image, source: .calibrated) },
                                                      truth: nil, pixelThreshold: limits?.pixel, pixelSource: "calibrated")
-                    let panel = OverlayPanel.compose(image: decoded, map: map, range: range, scale: colorScale, threshold: limits?.pixel,
+                    let panel = OverlayPanel.compose(image: try ImageDecoder.decodeRGB(path: path), map: map, range: range, scale: colorScale, threshold: limits?.pixel,
                                                      showTruth: false, header: header)
                     try ImageEncoder.write(panel.picture, to: try writer.outputPath("\(stem).png"))
                     mapName = "\(stem).png"
                 case .none: break
                 }
-                guard let limits else { writer.record(image: path, score: result.score, map: mapName); continue }
+                guard let limits else { writer.record(image: path, score: result.score, map: mapName); return }
                 var extra = [("label", "\(result.label ?? 0)"), ("image_threshold", "\(limits.image)")]
                 if masks == .png {
-                    let mask = PredictedMask.binary(result.mapPrediction, threshold: limits.pixel, width: decoded.width, height: decoded.height)
+                    let mask = PredictedMask.binary(result.mapPrediction, threshold: limits.pixel, width: result.imageWidth, height: result.imageHeight)
                     try ImageEncoder.write(mask, to: try writer.outputPath("\(stem)_mask.png"))
                     extra.append(("mask", jsonString("\(stem)_mask.png")))
                 }

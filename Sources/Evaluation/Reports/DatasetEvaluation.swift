@@ -59,10 +59,26 @@ public struct DatasetEvaluation {
         self.overlaysPerKind = overlaysPerKind
     }
 
+    /// Predictions for one class's samples: `deliver(i, result)` for i = 0, 1, ... in order, the prediction or the
+    /// error of sample i (a pipeline that scores ahead in batches; `run(predict:)` calls one sample at a time).
+    /// An error `deliver` or the stream throws stops the run.
+    public typealias PredictionStream = (_ samples: [DatasetSample],
+                                         _ deliver: (Int, Result<MapPrediction, any Error>) throws -> Void) throws -> Void
+
     /// Runs `predict` over every sample (classes in sorted order), then writes the outputs. `overlayImage`
     /// gives the image at the map's size for the overlay panels.
     public func run(samples: [String: [DatasetSample]], method: String, settings: [(key: String, value: String)],
                     predict: (DatasetSample) throws -> MapPrediction,
+                    overlayImage: (DatasetSample, _ width: Int, _ height: Int) throws -> Image) throws -> EvaluationReport {
+        try run(samples: samples, method: method, settings: settings, predictions: { list, deliver in
+            for (i, sample) in list.enumerated() { try deliver(i, Result { try predict(sample) }) }
+        }, overlayImage: overlayImage)
+    }
+
+    /// `run(predict:)` with the predictions streamed class by class: an image that could not be scored is skipped
+    /// with a warning at its place in the order, as there.
+    public func run(samples: [String: [DatasetSample]], method: String, settings: [(key: String, value: String)],
+                    predictions: PredictionStream,
                     overlayImage: (DatasetSample, _ width: Int, _ height: Int) throws -> Image) throws -> EvaluationReport {
         let writer = try PredictionWriter(directory: output, mapFormat: maps)
         var warnedResize = false
@@ -72,15 +88,18 @@ public struct DatasetEvaluation {
             var pixels: [PixelSample] = []
             var imageSizes: [(width: Int, height: Int)?] = []
             var skipped = 0
-            for sample in samples[name] ?? [] {
+            let list = samples[name] ?? []
+            // `overlayImage` is only called during this call, from the delivery closure `predictions` runs.
+            try withoutActuallyEscaping(overlayImage) { overlayImage in try predictions(list) { i, prediction in
+                let sample = list[i]
                 defer { progress() }
                 do {
-                    let p = try predict(sample)
+                    let p = try prediction.get()
                     guard pixelMetrics else {
                         scored.append((sample, p.score))
                         writer.record(image: sample.imagePath, score: p.score,
                                       extra: [("class", jsonString(name)), ("label", sample.label ? "1" : "0")])
-                        continue
+                        return
                     }
                     var mask = try sample.loadMask(decode: Self.decodeMask)
                     if let m = mask, let size = p.imageSize, (m.width, m.height) != size {
@@ -107,7 +126,7 @@ public struct DatasetEvaluation {
                     let message = "\(error)"
                     warn("skipped " + (message.hasPrefix(sample.imagePath) ? message : "\(sample.imagePath): \(message)"))
                 }
-            }
+            } }
             var result = Self.metrics(name: name, scores: scored.map(\.score), labels: scored.map(\.sample.label),
                                       pixels: pixels, proMode: proMode)
             result.skipped = skipped
