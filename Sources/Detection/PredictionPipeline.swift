@@ -32,8 +32,8 @@ public struct PredictionPipeline: Sendable {
     }
 
     /// One image per forward pass unless asked: only then are the results the image-by-image ones bit for bit. With
-    /// more, the encoder's matrix products round differently (about 1e-6 relative, tested), and ViT-B/16 @224 runs
-    /// 1.47x faster at batch 8 (benchmarks/RESULTS.md, 2026-12-02 — clipad eval pipeline); `--batch-size` opts in.
+    /// more, the encoder's matrix products round differently (about 1e-6 relative, tested), and a ViT-B/16 @224 eval
+    /// runs 14% faster at batch 8 (benchmarks/RESULTS.md, 2026-12-02 — clipad eval pipeline); `--batch-size` opts in.
     public static let defaultBatchSize = 1
 
     /// Calls `deliver(i, result)` for every name in order, i = 0, 1, ...: the prediction, or the error that image
