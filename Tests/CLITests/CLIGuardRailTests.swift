@@ -115,6 +115,8 @@ final class CLIGuardRailTests: XCTestCase {
             (["bench", "promptad", "--arch", "tiny-demo", "--map-size", "0"], "--map-size: must be in 1...16384, got 0"),
             (["bench", "anomalyclip", "--arch", "tiny-demo", "--image-size", "8"], "--image-size: must be in 16...4096, got 8"),
             (["bench", "anomalyclip", "--arch", "tiny-demo", "--batch-size", "0"], "--batch-size: must be in 1...1024, got 0"),
+            (["bench", "eval", "--grid", "0"], "--grid: must be in 1...240, got 0"),
+            (["bench", "eval", "--image-size", "0"], "--image-size: must be in 1...16384, got 0"),
         ]
         for (arguments, message) in cases {
             let r = try CLIRunner.run(arguments, timeout: 120)
