@@ -7,7 +7,6 @@ import Tensor
 extension AnomalyCLIPConfiguration {
     /// Ranges of the settings that size buffers or divide: anything outside is an error, not a crash.
     public static let imageSizeRange = 1...VisionTransformer.maxImageSide
-    public static let sigmaRange = GaussianFilter.sigmaRange
     /// Learned tokens can never exceed CLIP's 77-token context.
     public static let tokenRange = 0...CLIPTokenizer.defaultContextLength
 
@@ -21,8 +20,8 @@ extension AnomalyCLIPConfiguration {
             throw bad("image_size", "\(imageSize)", "\(Self.imageSizeRange.lowerBound)...\(Self.imageSizeRange.upperBound)")
         }
         guard temperature.isFinite, temperature > 0 else { throw bad("temperature", "\(temperature)", "a finite value > 0") }
-        guard sigma.isFinite, Self.sigmaRange.contains(sigma) else {
-            throw bad("sigma", "\(sigma)", "a finite value in \(Self.sigmaRange.lowerBound)...\(Self.sigmaRange.upperBound)")
+        guard sigma.isFinite, GaussianFilter.sigmaRange.contains(sigma) else {
+            throw bad("sigma", "\(sigma)", "a finite value in \(GaussianFilter.sigmaRange.lowerBound)...\(GaussianFilter.sigmaRange.upperBound)")
         }
         guard (1...Self.tokenRange.upperBound).contains(contextLength) else {
             throw bad("n_ctx", "\(contextLength)", "1...\(Self.tokenRange.upperBound)")

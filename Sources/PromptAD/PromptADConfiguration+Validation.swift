@@ -5,8 +5,6 @@ import Tensor
 // MARK: - Checking settings before they size anything
 
 extension PromptADConfiguration {
-    public static let sigmaRange = GaussianFilter.sigmaRange
-
     /// Checks the settings on their own (what a model file's metadata may hold); `source` names it in messages.
     public func validate(source: String = "configuration") throws {
         func bad(_ field: String, _ value: String, _ expected: String) -> PromptADError {
@@ -16,8 +14,8 @@ extension PromptADConfiguration {
         guard (1...VisionTransformer.maxImageSide).contains(imageSize) else {
             throw bad("imageSize", "\(imageSize)", "1...\(VisionTransformer.maxImageSide)")
         }
-        guard sigma.isFinite, Self.sigmaRange.contains(sigma) else {
-            throw bad("sigma", "\(sigma)", "a finite value in \(Self.sigmaRange.lowerBound)...\(Self.sigmaRange.upperBound)")
+        guard sigma.isFinite, GaussianFilter.sigmaRange.contains(sigma) else {
+            throw bad("sigma", "\(sigma)", "a finite value in \(GaussianFilter.sigmaRange.lowerBound)...\(GaussianFilter.sigmaRange.upperBound)")
         }
         for (field, value) in [("normalContextTokens", normalContextTokens), ("anomalyContextTokens", anomalyContextTokens)]
         where !tokens.contains(value) {
