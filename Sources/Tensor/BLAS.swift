@@ -1,6 +1,7 @@
 import COpenBLAS
 
-/// Thin wrappers over OpenBLAS: matrix products and thread control.
+/// ClipAD's matrix products and their thread control. Every product goes through `gemm`, which hands it to the
+/// process's `GEMMLibrary` (OpenBLAS or oneDNN); the thread count is OpenBLAS's setting, which a oneDNN call follows.
 public enum BLAS {
     /// C[m,n] = alpha * op(A) * op(B) + beta * C, row-major. `lda`/`ldb`/`ldc` default to packed rows.
     @inline(__always)
@@ -13,6 +14,20 @@ public enum BLAS {
         let lda = lda ?? (transA ? m : k)
         let ldb = ldb ?? (transB ? k : n)
         let ldc = ldc ?? n
+        if let oneDNN = GEMMLibrary.loadedOneDNN,
+           oneDNN.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                       beta: beta, c: c, ldc: ldc, threads: threads) {
+            return
+        }
+        openBLASGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                     beta: beta, c: c, ldc: ldc)
+    }
+
+    /// The product on OpenBLAS, whichever library is active (tests compare the two).
+    @inline(__always)
+    static func openBLASGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>,
+                             lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>,
+                             ldc: Int) {
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
@@ -43,7 +58,7 @@ public enum BLAS {
         }
     }
 
-    /// Number of threads OpenBLAS uses for one call.
+    /// Number of threads one product uses (OpenBLAS's setting; oneDNN calls are given the same).
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(newValue)) }

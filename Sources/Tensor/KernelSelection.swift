@@ -87,6 +87,9 @@ public enum KernelSelection {
         return [(coreTypeVariable, core), (ownChoiceVariable, state.openBLASCore)]
     }
 
+    /// What `--version` and every bench prints, a line each: the OpenBLAS kernel set and the GEMM library in use.
+    public static var reportLines: [String] { [summary, GEMMLibrary.summary] }
+
     /// One line for `--version` and bench output, e.g. "OpenBLAS 0.3.21 core SkylakeX (forced: OpenBLAS chose
     /// Prescott; cpuid AVX-512F/BW/DQ/VL)".
     public static var summary: String { summary(.current) }

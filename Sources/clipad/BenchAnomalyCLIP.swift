@@ -45,7 +45,7 @@ struct BenchAnomalyCLIP: ParsableCommand {
                      clipOptions.clip ?? arch, imageSize, c.dpamBlocks, c.featureLayers.description, r.inferenceSeconds,
                      r.inferenceFLOPs / r.inferenceSeconds / 1e9, runs, model.vision.layers))
         print("  " + SGEMMRate.comparison(flops: r.inferenceFLOPs, seconds: r.inferenceSeconds, m: r.mlpProduct.m, n: r.mlpProduct.n, k: r.mlpProduct.k))
-        print("  " + KernelSelection.summary)
+        KernelSelection.reportLines.forEach { print("  " + $0) }
         if let s = r.shots {
             print(String(format: "anomalyclip + %d shots (bank layers %@): median %.3f s/image vs zero-shot %.3f s/image = %.3fx  (bank built in %.2f s; %d interleaved runs)",
                          s.count, s.layers.map(String.init).joined(separator: ","), s.seconds, s.zeroShotSeconds, s.seconds / s.zeroShotSeconds,

@@ -41,7 +41,7 @@ struct BenchEncoder: ParsableCommand {
         let g = size / model.vision.patchSize
         print("  " + SGEMMRate.comparison(flops: flops, seconds: median, m: batch * (g * g + 1),
                                           n: model.vision.blocks[0].fcWeight.shape[0], k: model.vision.width))
-        print("  " + KernelSelection.summary)
+        KernelSelection.reportLines.forEach { print("  " + $0) }
     }
 }
 
@@ -84,6 +84,6 @@ struct BenchSGEMM: ParsableCommand {
                          2 * Double(m) * Double(n) * Double(k) / rate / 1e9, rate, BLAS.threads,
                          name.isEmpty ? "" : "  " + name))
         }
-        print("  " + KernelSelection.summary)
+        KernelSelection.reportLines.forEach { print("  " + $0) }
     }
 }

@@ -33,6 +33,6 @@ struct BenchPromptAD: ParsableCommand {
         print(String(format: "promptad predict %@ @%d, map %d: median %.3f s/image  %.1f GFLOP/s  peak memory %.0f MiB  (%d runs, BLAS threads %d)",
                      name, r.imageSize, mapSize, r.predictSeconds, r.predictFLOPs / r.predictSeconds / 1e9, PeakMemory.mebibytes, runs, BLAS.threads))
         print("  " + SGEMMRate.comparison(flops: r.predictFLOPs, seconds: r.predictSeconds, m: r.mlpProduct.m, n: r.mlpProduct.n, k: r.mlpProduct.k))
-        print("  " + KernelSelection.summary)
+        KernelSelection.reportLines.forEach { print("  " + $0) }
     }
 }

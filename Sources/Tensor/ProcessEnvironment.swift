@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Tensor
 
-/// Environment settings that OpenBLAS and glibc read only when the process starts, so the CLI sets the missing ones
-/// and re-executes itself once; a value the user already set is kept.
+/// Environment settings that OpenBLAS, OpenMP and glibc read only when the process starts, so the CLI sets the missing
+/// ones and re-executes itself once (a value the user already set is kept). A program that links ClipADKit gets the
+/// same kernels and settings by calling `applyByReexecutingIfNeeded()` first thing in `main`.
 ///
 /// - OPENBLAS_THREAD_TIMEOUT=4: OpenBLAS's idle workers spin (sched_yield) for about 2^28 cycles after each parallel
 ///   GEMM; while our own two threads run per-head attention that takes a core from them (6-8% of `perf` samples).
@@ -14,14 +14,16 @@ import Tensor
 ///   anew (~2% of ViT-B/16's samples were page faults); with these, freed buffers stay in the heap for the next layer.
 /// - OPENBLAS_CORETYPE (+ a note of OpenBLAS's own choice), only when OpenBLAS chose kernels narrower than the CPU:
 ///   `KernelSelection.environmentDefaults()` (Tensor) decides.
-enum RuntimeEnvironment {
-    static let defaults: [(name: String, value: String)] = [
+public enum ProcessEnvironment {
+    public static let defaults: [(name: String, value: String)] = [
         ("OPENBLAS_THREAD_TIMEOUT", "4"),
         ("MALLOC_MMAP_THRESHOLD_", "1073741824"),
         ("MALLOC_TRIM_THRESHOLD_", "1073741824"),
     ] + KernelSelection.environmentDefaults()
 
-    static func applyByReexecutingIfNeeded() {
+    /// Sets the missing defaults and re-executes the program (`/proc/self/exe`, same arguments) once; returns at once
+    /// when nothing was missing, and on failure to re-execute (the run then goes on with the libraries' defaults).
+    public static func applyByReexecutingIfNeeded() {
         #if os(Linux)
         var changed = false
         for (name, value) in defaults where getenv(name) == nil {
