@@ -14,9 +14,17 @@ public enum BLAS {
         let lda = lda ?? (transA ? m : k)
         let ldb = ldb ?? (transB ? k : n)
         let ldc = ldc ?? n
-        if let oneDNN = GEMMLibrary.loadedOneDNN,
-           oneDNN.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                       beta: beta, c: c, ldc: ldc, threads: threads) {
+        product(on: GEMMLibrary.oneDNN(forRows: m), transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+
+    /// One product on oneDNN when given, else (or when oneDNN refuses the arguments) on OpenBLAS.
+    @inline(__always)
+    static func product(on oneDNN: OneDNN?, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
+                        c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if let oneDNN, oneDNN.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                                   b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads) {
             return
         }
         openBLASGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
@@ -49,11 +57,13 @@ public enum BLAS {
             gemm(transB: transB, m: m, n: n, k: k, a: a, b: b, beta: beta, c: c)
             return
         }
+        // The library is the one for the whole product's rows, not for a part's.
+        let oneDNN = GEMMLibrary.oneDNN(forRows: m)
         Parallel.forEachChunk(workers) { parts in
             for part in parts {
                 let lo = m * part / workers, hi = m * (part + 1) / workers
-                gemm(transB: transB, m: hi - lo, n: n, k: k, a: a + lo * k, lda: k, b: b, ldb: transB ? k : n,
-                     beta: beta, c: c + lo * n, ldc: n)
+                product(on: oneDNN, transA: false, transB: transB, m: hi - lo, n: n, k: k, alpha: 1, a: a + lo * k,
+                        lda: k, b: b, ldb: transB ? k : n, beta: beta, c: c + lo * n, ldc: n)
             }
         }
     }

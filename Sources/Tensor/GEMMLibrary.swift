@@ -6,9 +6,9 @@ import Darwin
 
 /// Which library computes ClipAD's matrix products (`BLAS.gemm` is the one place that issues them).
 ///
-/// Chosen once per process: `CLIPAD_GEMM=openblas|onednn` when the user sets it, else the library measured faster
-/// on this kind of CPU (`preferred`; the measurements are in docs/PERFORMANCE.md), where it is installed. OpenBLAS is
-/// always linked; oneDNN is loaded at run time (`OneDNN`), so a machine without it runs on OpenBLAS.
+/// Chosen once per process: `CLIPAD_GEMM=openblas|onednn` when the user sets it, else the libraries measured faster
+/// on this kind of CPU (`preferred`; the measurements are in docs/PERFORMANCE.md), where they are installed. OpenBLAS
+/// is always linked; oneDNN is loaded at run time (`OneDNN`), so a machine without it runs on OpenBLAS.
 public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible {
     case openBLAS = "openblas"
     case oneDNN = "onednn"
@@ -23,6 +23,29 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
     /// The variable that overrides the choice: `openblas`, `onednn` or `auto` (the default).
     public static let variable = "CLIPAD_GEMM"
 
+    /// Products of fewer rows than this are "small" (batch 1 at 224-336 px, attention heads, the text tower),
+    /// the others "large" (ViT-B/16 batch 8, ViT-L/14 at 518 px): the two libraries rank differently on them.
+    public static var largeRows: Int { BLAS.splitRows }
+
+    /// The library for small and for large products.
+    public struct Choice: Sendable, Equatable, CustomStringConvertible {
+        public var small: GEMMLibrary
+        public var large: GEMMLibrary
+
+        public init(small: GEMMLibrary, large: GEMMLibrary) {
+            self.small = small
+            self.large = large
+        }
+
+        public static func all(_ library: GEMMLibrary) -> Choice { Choice(small: library, large: library) }
+
+        var usesOneDNN: Bool { small == .oneDNN || large == .oneDNN }
+
+        public var description: String {
+            small == large ? "\(small)" : "\(small) below \(largeRows) rows, \(large) from \(largeRows)"
+        }
+    }
+
     /// A `CLIPAD_GEMM` value that cannot be honoured.
     public struct SelectionError: Error, Equatable, CustomStringConvertible {
         public let description: String
@@ -30,26 +53,34 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
 
     // MARK: - The decision
 
-    /// The faster library for a CPU, from side-by-side measurements of ClipAD's products (docs/PERFORMANCE.md):
-    /// oneDNN on x86-64 with AVX2+FMA or AVX-512 (AMD Zen 3, Zen 4; Intel Xeon with AVX-512); OpenBLAS elsewhere
-    /// (arm64 and older x86: not measured, so the library that has always run there stays).
-    public static func preferred(isX86: Bool, features: CPUFeatures) -> GEMMLibrary {
-        isX86 && features.isSuperset(of: .avx2FMA) ? .oneDNN : .openBLAS
+    /// The faster library per product size for a CPU, from ClipAD's products timed side by side
+    /// (docs/PERFORMANCE.md, `benchmarks/gemm/sgemm_libraries.c`):
+    /// - AVX-512 (AMD Zen 4; the Intel Xeon of issue 14): oneDNN on all, 5-9% faster on the large products and 8-28%
+    ///   on the small ones on Zen 4 (15-20% on the large ones on the Xeon).
+    /// - AVX2+FMA (AMD Zen 3): oneDNN on the small ones (6-21% faster), OpenBLAS on the large ones (3-11% faster).
+    /// - Elsewhere (arm64, older x86): OpenBLAS, the library that always ran there; oneDNN not measured.
+    public static func preferred(isX86: Bool, features: CPUFeatures) -> Choice {
+        guard isX86 else { return .all(.openBLAS) }
+        switch OpenBLASCore.Level(features) {
+        case .avx512: return .all(.oneDNN)
+        case .avx2: return Choice(small: .oneDNN, large: .openBLAS)
+        case .sse, .avx: return .all(.openBLAS)
+        }
     }
 
-    /// The library to use: the user's `requested` one (an error if it is not available or not a name), else the
-    /// preferred one when it is available, else OpenBLAS. `oneDNNFailure` is why oneDNN cannot be loaded, nil when
-    /// it can.
+    /// The libraries to use: the user's `requested` one for every product (an error if it is not available or not
+    /// a name), else the preferred ones, with OpenBLAS standing in for oneDNN when it cannot be loaded.
+    /// `oneDNNFailure` is why oneDNN cannot be loaded, nil when it can.
     public static func choose(requested: String?, oneDNNFailure: String?, isX86: Bool,
-                              features: CPUFeatures) -> Result<GEMMLibrary, SelectionError> {
+                              features: CPUFeatures) -> Result<Choice, SelectionError> {
         switch requested?.lowercased() ?? "auto" {
         case "auto", "":
             let best = preferred(isX86: isX86, features: features)
-            return .success(best == .oneDNN && oneDNNFailure != nil ? .openBLAS : best)
+            return .success(oneDNNFailure == nil ? best : .all(.openBLAS))
         case GEMMLibrary.openBLAS.rawValue:
-            return .success(.openBLAS)
+            return .success(.all(.openBLAS))
         case GEMMLibrary.oneDNN.rawValue:
-            guard let failure = oneDNNFailure else { return .success(.oneDNN) }
+            guard let failure = oneDNNFailure else { return .success(.all(.oneDNN)) }
             return .failure(SelectionError(description:
                 "\(variable)=onednn, but \(failure); install libdnnl2 or unset \(variable)"))
         default:
@@ -58,25 +89,26 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
         }
     }
 
-    /// Whether the choice can be oneDNN, i.e. whether loading it is worth trying.
+    /// Whether the choice can include oneDNN, i.e. whether loading it is worth trying.
     static func mayChooseOneDNN(requested: String?, isX86: Bool, features: CPUFeatures) -> Bool {
         switch requested?.lowercased() ?? "auto" {
         case GEMMLibrary.oneDNN.rawValue: true
-        case "auto", "": preferred(isX86: isX86, features: features) == .oneDNN
+        case "auto", "": preferred(isX86: isX86, features: features).usesOneDNN
         default: false
         }
     }
 
     // MARK: - This process
 
-    /// The library in use. A bad `CLIPAD_GEMM` leaves OpenBLAS in use and is reported by `selectionError`
+    /// The libraries in use. A bad `CLIPAD_GEMM` leaves OpenBLAS in use and is reported by `selectionError`
     /// (the CLI refuses to start on it).
-    public static var active: GEMMLibrary { resolved.library }
+    public static var active: Choice { resolved.choice }
 
     /// Why `CLIPAD_GEMM` could not be honoured, if it could not.
     public static var selectionError: SelectionError? { resolved.error }
 
-    /// One line for `--version` and bench output, e.g. "GEMM oneDNN 2.6.3 (avx2) (preferred on this CPU)".
+    /// One line for `--version` and bench output, e.g. "GEMM oneDNN 2.6.3 (avx2) below 1280 rows, OpenBLAS from 1280
+    /// (preferred on this CPU)".
     public static var summary: String {
         let how: String
         if let error = selectionError {
@@ -88,21 +120,33 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
         } else {
             how = "preferred on this CPU"
         }
-        return "GEMM \(resolved.oneDNN?.description ?? "OpenBLAS") (\(how))"
+        func name(_ library: GEMMLibrary) -> String {
+            library == .oneDNN ? resolved.oneDNN?.description ?? "oneDNN" : "OpenBLAS"
+        }
+        let choice = active
+        let what = choice.small == choice.large ? name(choice.small)
+            : "\(name(choice.small)) below \(largeRows) rows, \(name(choice.large)) from \(largeRows)"
+        return "GEMM \(what) (\(how))"
     }
 
-    /// The loaded oneDNN when it is the active library: what `BLAS.gemm` checks.
-    static var loadedOneDNN: OneDNN? { resolved.oneDNN }
+    /// The loaded oneDNN when it computes products of `rows` rows, else nil (OpenBLAS): what `BLAS.gemm` asks.
+    @inline(__always)
+    static func oneDNN(forRows rows: Int) -> OneDNN? {
+        rows < BLAS.splitRows ? resolved.smallOnOneDNN : resolved.largeOnOneDNN
+    }
 
     private struct Resolution {
-        var library: GEMMLibrary
+        var choice: Choice
         var error: SelectionError?
         var oneDNN: OneDNN?
         /// Why oneDNN could not be loaded when it was tried.
         var loadFailure: String?
+
+        var smallOnOneDNN: OneDNN? { choice.small == .oneDNN ? oneDNN : nil }
+        var largeOnOneDNN: OneDNN? { choice.large == .oneDNN ? oneDNN : nil }
     }
 
-    /// Decided once; oneDNN is loaded only when it may be the choice.
+    /// Decided once; oneDNN is loaded only when it may be chosen.
     private static let resolved: Resolution = {
         let requested = environment(variable)
         var loaded: OneDNN?
@@ -115,10 +159,10 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
         }
         let failure = loaded == nil ? (loadFailure ?? "not loaded") : nil
         switch choose(requested: requested, oneDNNFailure: failure, isX86: isX86, features: .current) {
-        case .success(let library):
-            return Resolution(library: library, oneDNN: library == .oneDNN ? loaded : nil, loadFailure: loadFailure)
+        case .success(let choice):
+            return Resolution(choice: choice, oneDNN: choice.usesOneDNN ? loaded : nil, loadFailure: loadFailure)
         case .failure(let error):
-            return Resolution(library: .openBLAS, error: error, loadFailure: loadFailure)
+            return Resolution(choice: .all(.openBLAS), error: error, loadFailure: loadFailure)
         }
     }()
 
