@@ -159,10 +159,26 @@ public struct AnomalyCLIPShotBank: Sendable {
                 throw bad("tensor '\(name)' has shape \(rows.shape), expected [\(k) shots x patches, width]")
             }
             guard rows.scalars.allSatisfy(\.isFinite) else { throw bad("tensor '\(name)' holds non-finite values") }
+            // Used as stored, not normalised again: a round trip through the file must give the scores of the bank
+            // that was written, to the bit (re-normalising moves the last bits, by an amount that depends on the BLAS).
+            if let row = Self.firstRowOffTheUnitSphere(rows) {
+                throw bad("tensor '\(name)' row \(row) is not L2-normalised (the bank stores unit-length tokens)")
+            }
             width = rows.shape[1]
-            memories[layer] = CosineMemoryBank(rows: rows)
+            memories[layer] = CosineMemoryBank(rows: rows, normalised: true)
         }
         return AnomalyCLIPShotBank(layers: layers.compactMap { $0 }, memories: memories, shotCount: k, leaveOneOutMaxima: maxima)
+    }
+
+    /// The first row of `rows` [M, D] whose length is off 1 by more than float rounding of a normalisation allows.
+    static func firstRowOffTheUnitSphere(_ rows: Tensor) -> Int? {
+        let m = rows.shape[0], d = rows.shape[1]
+        for i in 0..<m {
+            var sum: Double = 0
+            for j in 0..<d { let v = Double(rows.data[i * d + j]); sum += v * v }
+            if abs(sum.squareRoot() - 1) > 1e-4 { return i }
+        }
+        return nil
     }
 
     /// Throws unless the bank fits `model`: layers within the tower, tokens as wide as its vision width.

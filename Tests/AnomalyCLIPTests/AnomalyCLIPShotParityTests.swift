@@ -79,9 +79,20 @@ final class AnomalyCLIPShotParityTests: XCTestCase {
         let loaded = try XCTUnwrap(try AnomalyCLIPShotBank.load(checkpoint: try Checkpoint.load(path: path)))
         XCTAssertEqual(loaded.layers, [2, 4])
         XCTAssertEqual(loaded.leaveOneOutMaxima, bank.leaveOneOutMaxima)
-        // Rows are re-normalised on load (a file is input): equal to rounding.
-        assertParity(loaded.memories[4]!.rows, bank.memories[4]!.rows, tolerance: 1e-6, "bank rows after a round trip")
+        // Rows are used as stored: the round trip is exact (scores of a model file equal those of the bank written).
+        for layer in [2, 4] { XCTAssertEqual(loaded.memories[layer]!.rows.scalars, bank.memories[layer]!.rows.scalars, "layer \(layer)") }
         try loaded.check(against: detector.model, source: path)
+
+        // Rows that are not unit length (a hand-made or damaged file) are refused, naming the tensor and the row.
+        var tensors = bank.namedTensors
+        var scaled = tensors["shot_bank.layer4"]!
+        let width = scaled.shape[1]
+        scaled.withMutableData { for j in 0..<width { $0[5 * width + j] *= 1.01 } }
+        tensors["shot_bank.layer4"] = scaled
+        try SafetensorsWriter.write(tensors, metadata: bank.metadata, to: path)
+        XCTAssertThrowsError(try AnomalyCLIPShotBank.load(checkpoint: try Checkpoint.load(path: path))) {
+            XCTAssertTrue("\($0)".contains("tensor 'shot_bank.layer4' row 5 is not L2-normalised"), "\($0)")
+        }
 
         var hostile = bank.metadata
         hostile["shot_bank.leave_one_out_maxima"] = "[1, NaN"
