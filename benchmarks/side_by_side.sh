@@ -1,6 +1,8 @@
 #!/bin/bash
 # Runs every `clipad bench` workload of issue 6 next to its PyTorch counterpart, one after the other in this shell,
-# so the ratios come from the same minutes of the same machine. By hand, not CI (about 25 minutes on 2 cores).
+# so the ratios come from the same minutes of the same machine. By hand, not CI (about 25 minutes on 2 cores for
+# 2 rounds; one round with PROMPTAD_EPOCHS=2 PROMPTAD_RUNS=1 about 12). Every `clipad bench` line names the OpenBLAS
+# kernels and the GEMM library it ran on; CLIPAD_GEMM=openblas|onednn pins the library.
 #
 #   benchmarks/side_by_side.sh [ROUNDS]      (default 2 rounds; ClipAD and PyTorch alternate within each)
 #
@@ -16,7 +18,9 @@ anomalyclip_official=${ANOMALYCLIP_OFFICIAL:-/tmp/anomalyclip-official}
 promptad_official=${PROMPTAD_OFFICIAL:-/tmp/promptad-official}
 py() { "$python" "$@" 2>&1 | grep -E "^pytorch|^  " ; }
 
-echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)," \
+  "family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ') model $(grep -m1 '^model' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')"
+"$clipad" --version
 "$clipad" bench sgemm
 for round in $(seq "$rounds"); do
   echo "## round $round"
@@ -31,7 +35,10 @@ for round in $(seq "$rounds"); do
   py benchmarks/pytorch/bench_anomalyclip.py --official "$anomalyclip_official" --runs 3
   py benchmarks/pytorch/bench_anomalyclip_train.py --official "$anomalyclip_official" --runs 3
 done
-"$clipad" bench promptad --epochs 10 --runs 5
-py benchmarks/pytorch/bench_promptad.py --official "$promptad_official" --epochs 10 --reencode-epochs 2 --runs 5
+promptad_epochs=${PROMPTAD_EPOCHS:-10}
+promptad_runs=${PROMPTAD_RUNS:-5}
+"$clipad" bench promptad --epochs "$promptad_epochs" --runs "$promptad_runs"
+py benchmarks/pytorch/bench_promptad.py --official "$promptad_official" --epochs "$promptad_epochs" \
+  --reencode-epochs 1 --runs "$promptad_runs"
 "$clipad" bench eval
 py benchmarks/pytorch/bench_eval.py --runs 1

@@ -129,6 +129,11 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
         return "GEMM \(what) (\(how))"
     }
 
+    /// The library that computes products of `rows` rows in this process.
+    public static func library(forRows rows: Int) -> GEMMLibrary {
+        oneDNN(forRows: rows) == nil ? .openBLAS : .oneDNN
+    }
+
     /// The loaded oneDNN when it computes products of `rows` rows, else nil (OpenBLAS): what `BLAS.gemm` asks.
     @inline(__always)
     static func oneDNN(forRows rows: Int) -> OneDNN? {

@@ -80,9 +80,9 @@ struct BenchSGEMM: ParsableCommand {
         let shapes = m.map { m in [("", m, n!, k!)] } ?? Self.workloads
         for (name, m, n, k) in shapes {
             let rate = SGEMMRate.measure(m: m, n: n, k: k, runs: runs)
-            print(String(format: "sgemm %dx%dx%d: median %.4f s  %.1f GFLOP/s  (BLAS threads %d)%@", m, n, k,
-                         2 * Double(m) * Double(n) * Double(k) / rate / 1e9, rate, BLAS.threads,
-                         name.isEmpty ? "" : "  " + name))
+            print(String(format: "sgemm %dx%dx%d: median %.4f s  %.1f GFLOP/s  (%@, BLAS threads %d)%@", m, n, k,
+                         2 * Double(m) * Double(n) * Double(k) / rate / 1e9, rate,
+                         GEMMLibrary.library(forRows: m).description, BLAS.threads, name.isEmpty ? "" : "  " + name))
         }
         KernelSelection.reportLines.forEach { print("  " + $0) }
     }
