@@ -23,8 +23,9 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
     /// The variable that overrides the choice: `openblas`, `onednn` or `auto` (the default).
     public static let variable = "CLIPAD_GEMM"
 
-    /// Products of fewer rows than this are "small" (batch 1 at 224-336 px, attention heads, the text tower),
-    /// the others "large" (ViT-B/16 batch 8, ViT-L/14 at 518 px): the two libraries rank differently on them.
+    /// Products of fewer rows than this are "small" (batch 1 at 224-336 px and its attention heads, the text tower),
+    /// the others "large" (ViT-B/16 batch 8, ViT-L/14 at 518 px and its 1370-row heads): the libraries rank
+    /// differently on them.
     public static var largeRows: Int { BLAS.splitRows }
 
     /// The library for small and for large products.

@@ -288,6 +288,56 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(page.components(separatedBy: "<svg class=\"chart").count - 1, 5)
     }
 
+    /// Overlays are written on all cores: an image whose picture cannot be had is warned about in image order and
+    /// left out of the gallery, and every other overlay is the same file a run without the failures writes.
+    func testOverlaysWrittenInParallelKeepOrderAndFiles() throws {
+        let dir = try tempDir()
+        let root = FileTree.join(dir, "parts")
+        try writeFolderDataset(root)
+        try FileManager.default.removeItem(atPath: FileTree.join(root, "normal", "99.png"))
+        let samples = try DatasetLayout.folder.reader(root: root).samples(split: .test)
+        func predict(_ sample: DatasetSample) throws -> MapPrediction {
+            let small = PillowResize.resize(try ImageDecoder.decodeRGB(path: sample.imagePath), width: 8, height: 8)
+            let map = (0..<64).map { Float(small.pixels[3 * $0 + 1]) / 255 }
+            return MapPrediction(map: map, width: 8, height: 8, score: map.max() ?? 0)
+        }
+        let failing: Set<String> = ["01.png", "04.png"]
+        struct NoPicture: Error {}
+        func run(_ out: String, failing: Set<String>) throws -> (EvaluationReport, [String]) {
+            var warnings: [String] = []
+            var evaluation = DatasetEvaluation(output: out)
+            evaluation.warn = { warnings.append($0) }
+            evaluation.displayImage = { sample in
+                if failing.contains((sample.imagePath as NSString).lastPathComponent) { throw NoPicture() }
+                return try ImageDecoder.decodeRGB(path: sample.imagePath)
+            }
+            let report = try evaluation.run(samples: samples, method: "m", settings: [], predict: predict) { sample, w, h in
+                if failing.contains((sample.imagePath as NSString).lastPathComponent) { throw NoPicture() }
+                return PillowResize.resize(try ImageDecoder.decodeRGB(path: sample.imagePath), width: w, height: h)
+            }
+            return (report, warnings)
+        }
+        let (all, cleanWarnings) = try run(FileTree.join(dir, "all"), failing: [])
+        let (some, warnings) = try run(FileTree.join(dir, "some"), failing: failing)
+        XCTAssertEqual(cleanWarnings, [])
+        XCTAssertEqual(warnings.count, 2, "\(warnings)")
+        XCTAssertTrue(warnings[0].contains("01.png") && warnings[0].contains("overlay"), warnings[0])
+        XCTAssertTrue(warnings[1].contains("04.png"), warnings[1])
+        let full = try XCTUnwrap(all.classes.first), partial = try XCTUnwrap(some.classes.first)
+        XCTAssertEqual(full.gallery.count, 6)
+        for (a, b) in zip(full.gallery, partial.gallery) {
+            let a = try XCTUnwrap(a.overlay)
+            if failing.contains(where: { a.hasSuffix("_" + FileTree.stem($0) + ".png") }) {
+                XCTAssertNil(b.overlay, a)
+                continue
+            }
+            XCTAssertEqual(b.overlay, a)
+            let bytesA = try Data(contentsOf: URL(fileURLWithPath: FileTree.join(dir, "all", a)))
+            let bytesB = try Data(contentsOf: URL(fileURLWithPath: FileTree.join(dir, "some", a)))
+            XCTAssertEqual(bytesA, bytesB, a)
+        }
+    }
+
     /// `clipad metrics` path: maps written with `PredictionWriter`, read back through `PredictionSet`, give the
     /// same report as scoring them directly.
     func testMetricsFromWrittenPredictionsMatchDirectRun() throws {

@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import ImageIO
+import Tensor
 
 /// One image's prediction: a row-major anomaly map and the image score.
 public struct MapPrediction: Sendable {
@@ -238,36 +239,31 @@ public struct DatasetEvaluation {
         let classRange = ColorScale.span(pixels.map(\.scores))
         result.colorScale = colorScale
         result.colorRange = colorScale == .perImage ? nil : colorScale.range(of: [], classRange: classRange, natural: naturalMapRange)
-        var files: [String?] = Array(repeating: nil, count: scored.count)
-        for (i, (sample, score)) in scored.enumerated() {
-            let map = pixels[i]
-            let image: Image, aspect: (width: Int, height: Int)?
-            do {
-                if let decoded = try? displayImage(sample) {
-                    image = decoded; aspect = (decoded.width, decoded.height)
-                } else {
-                    image = try overlayImage(sample, map.width, map.height); aspect = imageSizes[i]
+        // Each image's overlay is independent of the others: compose and encode them on all cores (the forward pass
+        // is over, so they are idle), then record the outcomes in order so warnings and the gallery read as before.
+        var outcomes = [Result<OverlayOutcome, Error>?](repeating: nil, count: scored.count)
+        outcomes.withUnsafeMutableBufferPointer { slots in
+            Parallel.forEach(scored.count) { i in
+                slots[i] = Result {
+                    try writeOverlay(i, sample: scored[i].sample, score: scored[i].score, map: pixels[i],
+                                     imageSize: imageSizes[i], result: result, classRange: classRange,
+                                     overlayDir: overlayDir, thumbDir: thumbDir, overlayImage: overlayImage)
                 }
-            } catch {
-                warn("error: \(sample.imagePath): overlay: \(error)")
-                continue
             }
-            let range = colorScale.range(of: map.scores, classRange: classRange, natural: naturalMapRange)
-            let header = OverlayPanel.header(score: score, imageThreshold: result.imageThreshold, truth: sample.label,
-                                             pixelThreshold: result.pixelThreshold, pixelSource: result.pixelThresholdSource)
-            let composed = OverlayPanel.compose(image: image, map: map, range: range, scale: colorScale,
-                                                threshold: result.pixelThreshold, aspect: aspect, header: header, box: overlayBox)
-            let stem = String(format: "%04d_", i + 1) + Self.safeName(FileTree.stem(sample.imagePath))
-            let overlayFile = FileTree.join(overlayDir, stem + ".png"), thumbFile = FileTree.join(thumbDir, stem + ".jpg")
-            try AtomicFileWriter.write(try ImageEncoder.pngData(composed.picture, name: overlayFile), to: overlayFile)
-            let (tw, th) = OverlayPanel.fit((composed.heat.width, composed.heat.height), into: thumbnailBox)
-            let thumb = PillowResize.resize(composed.heat, width: tw, height: th, filter: .bilinear)
-            try AtomicFileWriter.write(try ImageEncoder.jpegData(thumb, quality: 85, name: thumbFile), to: thumbFile)
-            files[i] = overlayFile
-            result.gallery[i].overlay = "overlays/\(folder)/\(stem).png"
-            result.gallery[i].thumbnail = "thumbnails/\(folder)/\(stem).jpg"
-            result.gallery[i].thumbnailWidth = tw
-            result.gallery[i].thumbnailHeight = th
+        }
+        var files: [String?] = Array(repeating: nil, count: scored.count)
+        for (i, outcome) in outcomes.enumerated() {
+            guard let outcome else { continue }
+            let written: OverlayFiles
+            switch try outcome.get() {
+            case .written(let files): written = files
+            case .pictureUnavailable(let message): warn(message); continue
+            }
+            files[i] = written.overlayFile
+            result.gallery[i].overlay = "overlays/\(folder)/\(written.stem).png"
+            result.gallery[i].thumbnail = "thumbnails/\(folder)/\(written.stem).jpg"
+            result.gallery[i].thumbnailWidth = written.thumbnailWidth
+            result.gallery[i].thumbnailHeight = written.thumbnailHeight
         }
         let (worst, best) = Self.pick(scores: scored.map(\.score), labels: scored.map(\.sample.label), count: overlaysPerKind)
         for (kind, picks) in [(OverlayEntry.Kind.worst, worst), (.best, best)] {
@@ -277,6 +273,50 @@ public struct DatasetEvaluation {
                                                     score: scored[i].score, file: file))
             }
         }
+    }
+
+    /// What `writeOverlay` did for one image: the files it wrote, or the warning why the image's picture is missing
+    /// (reported by the caller, in image order).
+    enum OverlayOutcome {
+        case written(OverlayFiles)
+        case pictureUnavailable(String)
+    }
+
+    struct OverlayFiles {
+        var stem: String
+        var overlayFile: String
+        var thumbnailWidth: Int
+        var thumbnailHeight: Int
+    }
+
+    /// Image `i`'s overlay PNG and gallery thumbnail. Throws when a file cannot be written. Safe to run for several
+    /// images at once: it reads only its arguments and writes only its own two files.
+    func writeOverlay(_ i: Int, sample: DatasetSample, score: Float, map: PixelSample,
+                      imageSize: (width: Int, height: Int)?, result: ClassResult, classRange: ClosedRange<Float>?,
+                      overlayDir: String, thumbDir: String,
+                      overlayImage: (DatasetSample, Int, Int) throws -> Image) throws -> OverlayOutcome {
+        let image: Image, aspect: (width: Int, height: Int)?
+        do {
+            if let decoded = try? displayImage(sample) {
+                image = decoded; aspect = (decoded.width, decoded.height)
+            } else {
+                image = try overlayImage(sample, map.width, map.height); aspect = imageSize
+            }
+        } catch {
+            return .pictureUnavailable("error: \(sample.imagePath): overlay: \(error)")
+        }
+        let range = colorScale.range(of: map.scores, classRange: classRange, natural: naturalMapRange)
+        let header = OverlayPanel.header(score: score, imageThreshold: result.imageThreshold, truth: sample.label,
+                                         pixelThreshold: result.pixelThreshold, pixelSource: result.pixelThresholdSource)
+        let composed = OverlayPanel.compose(image: image, map: map, range: range, scale: colorScale,
+                                            threshold: result.pixelThreshold, aspect: aspect, header: header, box: overlayBox)
+        let stem = String(format: "%04d_", i + 1) + Self.safeName(FileTree.stem(sample.imagePath))
+        let overlayFile = FileTree.join(overlayDir, stem + ".png"), thumbFile = FileTree.join(thumbDir, stem + ".jpg")
+        try AtomicFileWriter.write(try ImageEncoder.pngData(composed.picture, name: overlayFile), to: overlayFile)
+        let (tw, th) = OverlayPanel.fit((composed.heat.width, composed.heat.height), into: thumbnailBox)
+        let thumb = PillowResize.resize(composed.heat, width: tw, height: th, filter: .bilinear)
+        try AtomicFileWriter.write(try ImageEncoder.jpegData(thumb, quality: 85, name: thumbFile), to: thumbFile)
+        return .written(OverlayFiles(stem: stem, overlayFile: overlayFile, thumbnailWidth: tw, thumbnailHeight: th))
     }
 
     // MARK: - Masks
