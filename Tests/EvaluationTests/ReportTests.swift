@@ -228,6 +228,23 @@ final class ReportTests: XCTestCase {
         try Data("not an image".utf8).write(to: URL(fileURLWithPath: FileTree.join(root, "normal", "99.png")))
     }
 
+    /// The folder dataset of `writeFolderDataset` without its unreadable image, under `dir/parts`: six test samples.
+    func readableFolderSamples(in dir: String) throws -> [String: [DatasetSample]] {
+        let root = FileTree.join(dir, "parts")
+        try writeFolderDataset(root)
+        try FileManager.default.removeItem(atPath: FileTree.join(root, "normal", "99.png"))
+        return try DatasetLayout.folder.reader(root: root).samples(split: .test)
+    }
+
+    /// A deterministic, imperfect "detector": the map is one colour channel of the image at 8x8, the score its max.
+    static func channelDetector(channel: Int) -> (DatasetSample) throws -> MapPrediction {
+        { sample in
+            let small = PillowResize.resize(try ImageDecoder.decodeRGB(path: sample.imagePath), width: 8, height: 8)
+            let map = (0..<64).map { Float(small.pixels[3 * $0 + channel]) / 255 }
+            return MapPrediction(map: map, width: 8, height: 8, score: map.max() ?? 0)
+        }
+    }
+
     func testRunWritesEverythingAndSkipsUnreadableImages() throws {
         let dir = try tempDir()
         let root = FileTree.join(dir, "parts"), out = FileTree.join(dir, "out")
@@ -292,15 +309,8 @@ final class ReportTests: XCTestCase {
     /// left out of the gallery, and every other overlay is the same file a run without the failures writes.
     func testOverlaysWrittenInParallelKeepOrderAndFiles() throws {
         let dir = try tempDir()
-        let root = FileTree.join(dir, "parts")
-        try writeFolderDataset(root)
-        try FileManager.default.removeItem(atPath: FileTree.join(root, "normal", "99.png"))
-        let samples = try DatasetLayout.folder.reader(root: root).samples(split: .test)
-        func predict(_ sample: DatasetSample) throws -> MapPrediction {
-            let small = PillowResize.resize(try ImageDecoder.decodeRGB(path: sample.imagePath), width: 8, height: 8)
-            let map = (0..<64).map { Float(small.pixels[3 * $0 + 1]) / 255 }
-            return MapPrediction(map: map, width: 8, height: 8, score: map.max() ?? 0)
-        }
+        let samples = try readableFolderSamples(in: dir)
+        let predict = Self.channelDetector(channel: 1)
         let failing: Set<String> = ["01.png", "04.png"]
         struct NoPicture: Error {}
         func run(_ out: String, failing: Set<String>) throws -> (EvaluationReport, [String]) {
@@ -342,16 +352,8 @@ final class ReportTests: XCTestCase {
     /// same report as scoring them directly.
     func testMetricsFromWrittenPredictionsMatchDirectRun() throws {
         let dir = try tempDir()
-        let root = FileTree.join(dir, "parts")
-        try writeFolderDataset(root)
-        try FileManager.default.removeItem(atPath: FileTree.join(root, "normal", "99.png"))
-        let samples = try DatasetLayout.folder.reader(root: root).samples(split: .test)
-        // A deterministic, imperfect "detector": map from the image's red channel at 8x8.
-        func predict(_ sample: DatasetSample) throws -> MapPrediction {
-            let small = PillowResize.resize(try ImageDecoder.decodeRGB(path: sample.imagePath), width: 8, height: 8)
-            let map = (0..<64).map { Float(small.pixels[3 * $0]) / 255 }
-            return MapPrediction(map: map, width: 8, height: 8, score: map.max() ?? 0)
-        }
+        let samples = try readableFolderSamples(in: dir)
+        let predict = Self.channelDetector(channel: 0)
         let writer = try PredictionWriter(directory: FileTree.join(dir, "pred"), mapFormat: .npy)
         for sample in samples["parts"] ?? [] {
             let p = try predict(sample)

@@ -48,7 +48,8 @@ public struct DatasetEvaluation {
     /// Calibrated thresholds: images are labelled and overlays cut with them; nil = the class's F1-max thresholds.
     public var thresholds: Thresholds?
     /// The image shown in the overlays at its own size (letterboxed, aspect kept); when it throws, `overlayImage`
-    /// at the map's size is used, stretched back to the image's aspect ratio.
+    /// at the map's size is used, stretched back to the image's aspect ratio. Both are called for several images at
+    /// once (the overlays are written on all cores), so they must not share mutable state.
     public var displayImage: (DatasetSample) throws -> Image = { try ImageDecoder.decodeRGB(path: $0.imagePath) }
     /// Side of each overlay panel's box, and of the gallery thumbnails' box.
     public var overlayBox = OverlayPanel.defaultBox
