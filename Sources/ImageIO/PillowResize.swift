@@ -137,19 +137,17 @@ public enum PillowResize {
         let fixed = c.fixedPoint
         let ch = image.channels, inRow = image.width * ch, outRow = width * ch
         var out = [UInt8](repeating: 0, count: outRow * image.height)
-        let half = Int32(1 << (precisionBits - 1))
         image.pixels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 fixed.withUnsafeBufferPointer { k in
-                    for y in 0..<image.height {
-                        let s = src.baseAddress! + y * inRow, d = dst.baseAddress! + y * outRow
-                        for x in 0..<width {
-                            let first = c.start[x] * ch, n = c.count[x], kx = k.baseAddress! + x * c.maxTaps
-                            for band in 0..<ch {
-                                var acc = half
-                                var p = s + first + band
-                                for t in 0..<n { acc &+= Int32(p.pointee) &* kx[t]; p += ch }
-                                d[x * ch + band] = clip8(acc)
+                    c.start.withUnsafeBufferPointer { start in
+                        c.count.withUnsafeBufferPointer { count in
+                            for y in 0..<image.height {
+                                let s = src.baseAddress! + y * inRow, d = dst.baseAddress! + y * outRow
+                                for x in 0..<width {
+                                    horizontalPixel(s + start[x] * ch, taps: count[x], weights: k.baseAddress! + x * c.maxTaps,
+                                                    channels: ch, into: d + x * ch)
+                                }
                             }
                         }
                     }
@@ -157,6 +155,33 @@ public enum PillowResize {
             }
         }
         return Image(width: width, height: image.height, channels: ch, pixels: out)
+    }
+
+    /// One output pixel of the horizontal pass: all bands in one walk over the taps (gray and RGB, the images ClipAD
+    /// resizes, get their own loop; the sums are integers, so any order gives Pillow's result exactly).
+    @inline(__always)
+    static func horizontalPixel(_ p: UnsafePointer<UInt8>, taps n: Int, weights w: UnsafePointer<Int32>, channels ch: Int,
+                                into d: UnsafeMutablePointer<UInt8>) {
+        let half = Int32(1 << (precisionBits - 1))
+        switch ch {
+        case 1:
+            var a = half
+            for t in 0..<n { a &+= Int32(p[t]) &* w[t] }
+            d[0] = clip8(a)
+        case 3:
+            var a0 = half, a1 = half, a2 = half
+            for t in 0..<n {
+                let q = p + 3 * t
+                a0 &+= Int32(q[0]) &* w[t]; a1 &+= Int32(q[1]) &* w[t]; a2 &+= Int32(q[2]) &* w[t]
+            }
+            d[0] = clip8(a0); d[1] = clip8(a1); d[2] = clip8(a2)
+        default:
+            for band in 0..<ch {
+                var a = half
+                for t in 0..<n { a &+= Int32(p[t * ch + band]) &* w[t] }
+                d[band] = clip8(a)
+            }
+        }
     }
 
     static func vertical(_ image: Image, height: Int, filter: Filter) -> Image {

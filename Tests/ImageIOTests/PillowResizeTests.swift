@@ -30,6 +30,32 @@ final class PillowResizeTests: XCTestCase {
         XCTAssertEqual(worst, 0)
     }
 
+    /// Other channel counts take the generic loop: each band of an RGBA resize is that band resized on its own
+    /// (Pillow resizes bands independently), which the RGB and gray paths above match Pillow for.
+    func testFourChannelResizeIsEachBandResized() throws {
+        let rgb = try ImageDecoder.decodeRGB(path: Fixtures.path("rgb8.png"))
+        let n = rgb.width * rgb.height
+        var rgba = Image(width: rgb.width, height: rgb.height, channels: 4)
+        var alpha = Image(width: rgb.width, height: rgb.height, channels: 1)
+        for i in 0..<n {
+            for c in 0..<3 { rgba.pixels[4 * i + c] = rgb.pixels[3 * i + c] }
+            alpha.pixels[i] = UInt8((i * 7) % 256)
+            rgba.pixels[4 * i + 3] = alpha.pixels[i]
+        }
+        for (w, h) in [(rgb.width * 2 + 3, rgb.height / 3 + 1), (rgb.width / 2 + 1, rgb.height * 2 - 1)] {
+            let got = PillowResize.resize(rgba, width: w, height: h, filter: .bicubic)
+            let color = PillowResize.resize(rgb, width: w, height: h, filter: .bicubic)
+            let band = PillowResize.resize(alpha, width: w, height: h, filter: .bicubic)
+            var colorDiffers = 0, alphaDiffers = 0
+            for i in 0..<(w * h) {
+                if (0..<3).contains(where: { got.pixels[4 * i + $0] != color.pixels[3 * i + $0] }) { colorDiffers += 1 }
+                if got.pixels[4 * i + 3] != band.pixels[i] { alphaDiffers += 1 }
+            }
+            XCTAssertEqual(colorDiffers, 0, "\(w)x\(h): pixels whose colour differs from the RGB resize")
+            XCTAssertEqual(alphaDiffers, 0, "\(w)x\(h): pixels whose alpha differs from the band's own resize")
+        }
+    }
+
     /// Pillow mode "F": Double weights and sums, Float after each pass. Measured: bit-exact.
     func testFloatResizesMatchPillow() throws {
         let input = FloatImage(width: 16, height: 12, values: try Fixtures.floats("float_input_16x12.raw"))
