@@ -75,3 +75,13 @@ func maxDifference(_ a: Image, _ b: Image, _ what: String, file: StaticString = 
     for i in 0..<a.pixels.count { m = max(m, abs(Int(a.pixels[i]) - Int(b.pixels[i]))) }
     return m
 }
+
+/// `rgb` with an alpha channel: pixel i's alpha is `alpha(i)` (row-major index).
+func withAlpha(_ rgb: Image, _ alpha: (Int) -> UInt8) -> Image {
+    var rgba = Image(width: rgb.width, height: rgb.height, channels: 4)
+    for i in 0..<(rgb.width * rgb.height) {
+        for c in 0..<3 { rgba.pixels[4 * i + c] = rgb.pixels[3 * i + c] }
+        rgba.pixels[4 * i + 3] = alpha(i)
+    }
+    return rgba
+}

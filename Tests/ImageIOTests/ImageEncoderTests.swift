@@ -14,11 +14,7 @@ final class ImageEncoderTests: XCTestCase {
 
     func testPNGRoundTripIsExact() throws {
         let rgb = try ImageDecoder.decodeRGB(path: Fixtures.path("rgb8.png"))
-        var rgba = Image(width: rgb.width, height: rgb.height, channels: 4)
-        for i in 0..<(rgb.width * rgb.height) {
-            for c in 0..<3 { rgba.pixels[4 * i + c] = rgb.pixels[3 * i + c] }
-            rgba.pixels[4 * i + 3] = UInt8(i % 256)
-        }
+        let rgba = withAlpha(rgb) { UInt8($0 % 256) }
         for image in [rgb, rgb.gray(), rgba] {
             let path = directory.appendingPathComponent("round-\(image.channels).png").path
             try ImageEncoder.write(image, to: path)

@@ -34,14 +34,9 @@ final class PillowResizeTests: XCTestCase {
     /// (Pillow resizes bands independently), which the RGB and gray paths above match Pillow for.
     func testFourChannelResizeIsEachBandResized() throws {
         let rgb = try ImageDecoder.decodeRGB(path: Fixtures.path("rgb8.png"))
-        let n = rgb.width * rgb.height
-        var rgba = Image(width: rgb.width, height: rgb.height, channels: 4)
-        var alpha = Image(width: rgb.width, height: rgb.height, channels: 1)
-        for i in 0..<n {
-            for c in 0..<3 { rgba.pixels[4 * i + c] = rgb.pixels[3 * i + c] }
-            alpha.pixels[i] = UInt8((i * 7) % 256)
-            rgba.pixels[4 * i + 3] = alpha.pixels[i]
-        }
+        let alpha = Image(width: rgb.width, height: rgb.height, channels: 1,
+                          pixels: (0..<(rgb.width * rgb.height)).map { UInt8(($0 * 7) % 256) })
+        let rgba = withAlpha(rgb) { alpha.pixels[$0] }
         for (w, h) in [(rgb.width * 2 + 3, rgb.height / 3 + 1), (rgb.width / 2 + 1, rgb.height * 2 - 1)] {
             let got = PillowResize.resize(rgba, width: w, height: h, filter: .bicubic)
             let color = PillowResize.resize(rgb, width: w, height: h, filter: .bicubic)
