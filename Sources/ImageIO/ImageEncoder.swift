@@ -12,11 +12,11 @@ public enum ImageEncoder {
 
     // MARK: - PNG
 
-    /// zlib level 3 with the Up filter on every row, instead of libspng's default (level 6, each row's filter chosen
-    /// among all five). On eval overlays (1218x330 RGB) that encodes 4-6x faster (7-12 vs 35-56 ms) for files 5-20%
-    /// larger, still lossless. At the default, encoding the 1328 overlays of a magnetic-tile eval was most of the ~45 s
-    /// after the scoring loop; now that part takes 16 s (benchmarks/RESULTS.md, 2026-12-03, session 10).
-    static let pngCompressionLevel: Int32 = 3
+    /// zlib level 1 with the Up filter on every row, instead of libspng's default (level 6, each row's filter chosen
+    /// among all five). On eval overlays (1218x330 RGB) level 6 took 35-56 ms each, level 3 about 9 ms and level 1
+    /// about 6 ms for files 7% larger than level 3's, still lossless. PNG encoding is most of what a magnetic-tile eval
+    /// spends after its scoring loop (benchmarks/RESULTS.md, sessions 10 and 12).
+    static let pngCompressionLevel: Int32 = 1
 
     /// PNG bytes: gray, RGB or RGBA at 8 bits (lossless).
     public static func pngData(_ image: Image, name: String = "<png>") throws -> Data {

@@ -41,30 +41,68 @@ public struct GaussianFilter: Sendable {
         return m < n ? m : period - 1 - m
     }
 
-    /// Smooths an H x W plane; returns a new plane.
+    /// Smooths an H x W plane into `output`. Eight columns at a time: each output still sums its taps in order, in
+    /// Float64, so the result is the scalar loop's, bit for bit.
     public func apply(_ input: UnsafePointer<Float>, height h: Int, width w: Int, output: UnsafeMutablePointer<Float>) {
+        let taps = weights.count, r = radius
         let tmp = UnsafeMutablePointer<Float>.allocate(capacity: h * w)
-        defer { tmp.deallocate() }
-        var line = [Double](repeating: 0, count: max(h, w) + 2 * radius)
-        // Axis 0 (down each column).
-        for x in 0..<w {
-            for i in -radius..<(h + radius) { line[i + radius] = Double(input[GaussianFilter.reflect(i, h) * w + x]) }
+        let line = UnsafeMutablePointer<Double>.allocate(capacity: w + 2 * r)
+        defer { tmp.deallocate(); line.deallocate() }
+        weights.withUnsafeBufferPointer { weights in
+            // Axis 0: output row y weighs input rows y - r ... y + r (reflected).
             for y in 0..<h {
-                var s = 0.0
-                for k in 0..<weights.count { s += line[y + k] * weights[k] }
-                tmp[y * w + x] = Float(s)
+                let out = tmp + y * w
+                var x = 0
+                while x + 8 <= w {
+                    var sum = SIMD8<Double>()
+                    for k in 0..<taps {
+                        sum += Self.load8(input + Self.reflect(y - r + k, h) * w + x) * weights[k]
+                    }
+                    Self.store8(sum, out + x)
+                    x += 8
+                }
+                while x < w {
+                    var s = 0.0
+                    for k in 0..<taps { s += Double(input[Self.reflect(y - r + k, h) * w + x]) * weights[k] }
+                    out[x] = Float(s)
+                    x += 1
+                }
+            }
+            // Axis 1: along each row, from a reflected Float64 copy of it.
+            for y in 0..<h {
+                let row = tmp + y * w, out = output + y * w
+                for i in 0..<(w + 2 * r) { line[i] = Double(row[Self.reflect(i - r, w)]) }
+                var x = 0
+                while x + 8 <= w {
+                    var sum = SIMD8<Double>()
+                    for k in 0..<taps {
+                        sum += UnsafeRawPointer(line + x + k).loadUnaligned(as: SIMD8<Double>.self) * weights[k]
+                    }
+                    Self.store8(sum, out + x)
+                    x += 8
+                }
+                while x < w {
+                    var s = 0.0
+                    for k in 0..<taps { s += line[x + k] * weights[k] }
+                    out[x] = Float(s)
+                    x += 1
+                }
             }
         }
-        // Axis 1 (along each row).
-        for y in 0..<h {
-            let row = tmp + y * w
-            for i in -radius..<(w + radius) { line[i + radius] = Double(row[GaussianFilter.reflect(i, w)]) }
-            for x in 0..<w {
-                var s = 0.0
-                for k in 0..<weights.count { s += line[x + k] * weights[k] }
-                output[y * w + x] = Float(s)
-            }
-        }
+    }
+
+    @inline(__always)
+    static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Double> {
+        let f = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+        return SIMD8<Double>(Double(f[0]), Double(f[1]), Double(f[2]), Double(f[3]),
+                             Double(f[4]), Double(f[5]), Double(f[6]), Double(f[7]))
+    }
+
+    @inline(__always)
+    static func store8(_ v: SIMD8<Double>, _ p: UnsafeMutablePointer<Float>) {
+        let f = SIMD8<Float>(Float(v[0]), Float(v[1]), Float(v[2]), Float(v[3]),
+                             Float(v[4]), Float(v[5]), Float(v[6]), Float(v[7]))
+        UnsafeMutableRawPointer(p).storeBytes(of: f, as: SIMD8<Float>.self)
     }
 
     /// Smooths every [H, W] plane of a [..., H, W] tensor.
