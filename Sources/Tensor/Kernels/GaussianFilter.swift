@@ -44,6 +44,7 @@ public struct GaussianFilter: Sendable {
     /// Smooths an H x W plane into `output`. Eight columns at a time: each output still sums its taps in order, in
     /// Float64, so the result is the scalar loop's, bit for bit.
     public func apply(_ input: UnsafePointer<Float>, height h: Int, width w: Int, output: UnsafeMutablePointer<Float>) {
+        guard h > 0, w > 0 else { return }   // nothing to smooth, and reflect() needs a non-empty axis
         let taps = weights.count, r = radius
         let tmp = UnsafeMutablePointer<Float>.allocate(capacity: h * w)
         let line = UnsafeMutablePointer<Double>.allocate(capacity: w + 2 * r)
