@@ -48,7 +48,10 @@ public struct GaussianFilter: Sendable {
         let taps = weights.count, r = radius
         let tmp = UnsafeMutablePointer<Float>.allocate(capacity: h * w)
         let line = UnsafeMutablePointer<Double>.allocate(capacity: w + 2 * r)
-        defer { tmp.deallocate(); line.deallocate() }
+        // The reflected input row of each padded row position -r ..< h + r, once per plane rather than per column chunk.
+        let sourceRow = UnsafeMutablePointer<Int>.allocate(capacity: h + 2 * r)
+        defer { tmp.deallocate(); line.deallocate(); sourceRow.deallocate() }
+        for i in 0..<(h + 2 * r) { sourceRow[i] = Self.reflect(i - r, h) }
         weights.withUnsafeBufferPointer { weights in
             // Axis 0: output row y weighs input rows y - r ... y + r (reflected).
             for y in 0..<h {
@@ -57,14 +60,14 @@ public struct GaussianFilter: Sendable {
                 while x + 8 <= w {
                     var sum = SIMD8<Double>()
                     for k in 0..<taps {
-                        sum += Self.load8(input + Self.reflect(y - r + k, h) * w + x) * weights[k]
+                        sum += Self.load8(input + sourceRow[y + k] * w + x) * weights[k]
                     }
                     Self.store8(sum, out + x)
                     x += 8
                 }
                 while x < w {
                     var s = 0.0
-                    for k in 0..<taps { s += Double(input[Self.reflect(y - r + k, h) * w + x]) * weights[k] }
+                    for k in 0..<taps { s += Double(input[sourceRow[y + k] * w + x]) * weights[k] }
                     out[x] = Float(s)
                     x += 1
                 }
