@@ -56,14 +56,15 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
 
     /// The faster library per product size for a CPU, from ClipAD's products timed side by side
     /// (docs/PERFORMANCE.md, `benchmarks/gemm/sgemm_libraries.c`):
-    /// - AVX-512 (AMD Zen 4; the Intel Xeon of issue 14): oneDNN on all, 5-9% faster on the large products and 8-28%
-    ///   on the small ones on Zen 4 (15-20% on the large ones on the Xeon).
+    /// - AVX-512 (AMD Zen 4; the Intel Xeon of issue 14): oneDNN on the large products (5-15% faster on Zen 4,
+    ///   15-20% on the Xeon), OpenBLAS on the small ones: there oneDNN's sgemm with a transposed weight (every linear
+    ///   layer) ran c_proj 20-55% slower, and batch-1 encoders 1.12-1.37x slower than on OpenBLAS, on a quiet Zen 4.
     /// - AVX2+FMA (AMD Zen 3): oneDNN on the small ones (6-21% faster), OpenBLAS on the large ones (3-11% faster).
     /// - Elsewhere (arm64, older x86): OpenBLAS, the library that always ran there; oneDNN not measured.
     public static func preferred(isX86: Bool, features: CPUFeatures) -> Choice {
         guard isX86 else { return .all(.openBLAS) }
         switch OpenBLASCore.Level(features) {
-        case .avx512: return .all(.oneDNN)
+        case .avx512: return Choice(small: .openBLAS, large: .oneDNN)
         case .avx2: return Choice(small: .oneDNN, large: .openBLAS)
         case .sse, .avx: return .all(.openBLAS)
         }

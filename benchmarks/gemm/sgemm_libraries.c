@@ -3,7 +3,10 @@
 // threads of the other library never share the cores; run two processes alternately to compare (see README.md).
 //
 //   cc -O2 sgemm_libraries.c -o sgemm_libraries -lopenblas -ldnnl -lgomp -lpthread   (Debian: libopenblas-dev libdnnl-dev)
-//   ./sgemm_libraries openblas|openblas-split|dnnl|dnnl-split [reps]
+//   ./sgemm_libraries openblas|openblas-split|dnnl|dnnl-split [reps] [MxNxK ...]
+//
+// Without shapes: every linear-layer shape of ViT-B/16, ViT-B/16+ and ViT-L/14 at the row counts ClipAD runs
+// (text tower 34 rows = 2 prompts cut at their end token, batch 1, batch 8, ViT-L at 336 and 518 px).
 //
 // openblas:       one call, OpenBLAS's own threads (OPENBLAS_NUM_THREADS, default all cores)
 // openblas-split: rows split between 2 pthreads, each a 1-thread OpenBLAS call (BLAS.gemmSplittingRows)
@@ -18,10 +21,11 @@
 #include <string.h>
 #include <time.h>
 
-static const int shapes[][3] = {
-    {1576, 3072, 768}, {1576, 768, 3072}, {1370, 4096, 1024}, {1370, 1024, 4096}, {197, 3072, 768}, {197, 768, 768},
+// The four products of a transformer block of width w: qkv (3w x w), out_proj (w x w), c_fc (4w x w), c_proj (w x 4w).
+static const int widths[] = {768, 896, 1024};
+static const int rows[][3] = {  // per width: row counts ClipAD issues (0: none)
+    {34, 197, 1576}, {226, 1808, 0}, {577, 1370, 0},
 };
-
 typedef struct { const char *mode; int m, n, k, lo, hi; const float *a, *w; float *c; } job;
 
 static void gemm_rows(const job *j) {
@@ -74,7 +78,27 @@ int main(int argc, char **argv) {
         printf(" %d.%d.%d", v->major, v->minor, v->patch);
     }
     printf("\n");
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+    int shapes[64][3], count = 0;
+    for (int i = 3; i < argc && count < 64; i++) {
+        if (sscanf(argv[i], "%dx%dx%d", &shapes[count][0], &shapes[count][1], &shapes[count][2]) != 3) {
+            fprintf(stderr, "%s: not a shape MxNxK\n", argv[i]);
+            return 2;
+        }
+        count++;
+    }
+    if (count == 0) {
+        for (int wi = 0; wi < 3; wi++) {
+            int w = widths[wi];
+            for (int ri = 0; ri < 3 && rows[wi][ri] > 0; ri++) {
+                int products[4][2] = {{3 * w, w}, {w, w}, {4 * w, w}, {w, 4 * w}};
+                for (int p = 0; p < 4; p++) {
+                    shapes[count][0] = rows[wi][ri]; shapes[count][1] = products[p][0]; shapes[count][2] = products[p][1];
+                    count++;
+                }
+            }
+        }
+    }
+    for (int s = 0; s < count; s++) {
         int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
         float *a = malloc(sizeof(float) * m * k), *w = malloc(sizeof(float) * n * k), *c = malloc(sizeof(float) * m * n);
         for (size_t i = 0; i < (size_t)m * k; i++) a[i] = (float)((i * 2654435761u) % 1000) / 1000 - 0.5f;
