@@ -58,7 +58,8 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
     /// (docs/PERFORMANCE.md, `benchmarks/gemm/sgemm_libraries.c`):
     /// - AVX-512 (AMD Zen 4; the Intel Xeon of issue 14): oneDNN on the large products (5-15% faster on Zen 4,
     ///   15-20% on the Xeon), OpenBLAS on the small ones: there oneDNN's sgemm with a transposed weight (every linear
-    ///   layer) ran c_proj 20-55% slower, and batch-1 encoders 1.12-1.37x slower than on OpenBLAS, on a quiet Zen 4.
+    ///   layer) ran c_proj at 44-80% of OpenBLAS's rate and 577-row products at 76-78%, and batch-1 encoders took
+    ///   1.12-1.37x OpenBLAS's time, on a quiet Zen 4.
     /// - AVX2+FMA (AMD Zen 3): oneDNN on the small ones (6-21% faster), OpenBLAS on the large ones (3-11% faster).
     /// - Elsewhere (arm64, older x86): OpenBLAS, the library that always ran there; oneDNN not measured.
     public static func preferred(isX86: Bool, features: CPUFeatures) -> Choice {

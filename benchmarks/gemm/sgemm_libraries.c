@@ -26,6 +26,7 @@ static const int widths[] = {768, 896, 1024};
 static const int rows[][3] = {  // per width: row counts ClipAD issues (0: none)
     {34, 197, 1576}, {226, 1808, 0}, {577, 1370, 0},
 };
+
 typedef struct { const char *mode; int m, n, k, lo, hi; const float *a, *w; float *c; } job;
 
 static void gemm_rows(const job *j) {
@@ -80,8 +81,9 @@ int main(int argc, char **argv) {
     printf("\n");
     int shapes[64][3], count = 0;
     for (int i = 3; i < argc && count < 64; i++) {
-        if (sscanf(argv[i], "%dx%dx%d", &shapes[count][0], &shapes[count][1], &shapes[count][2]) != 3) {
-            fprintf(stderr, "%s: not a shape MxNxK\n", argv[i]);
+        if (sscanf(argv[i], "%dx%dx%d", &shapes[count][0], &shapes[count][1], &shapes[count][2]) != 3 ||
+            shapes[count][0] < 1 || shapes[count][1] < 1 || shapes[count][2] < 1) {
+            fprintf(stderr, "%s: not a shape MxNxK of positive sizes\n", argv[i]);
             return 2;
         }
         count++;
