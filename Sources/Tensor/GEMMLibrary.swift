@@ -56,7 +56,7 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
 
     /// The faster library per product size for a CPU, from ClipAD's products timed side by side
     /// (docs/PERFORMANCE.md, `benchmarks/gemm/sgemm_libraries.c`):
-    /// - AVX-512 (AMD Zen 4; the Intel Xeon of issue 14): oneDNN on the large products (5-15% faster on Zen 4,
+    /// - AVX-512 (AMD Zen 4; the Intel Xeon of issue 14): oneDNN on the large products (4-18% faster on Zen 4,
     ///   15-20% on the Xeon), OpenBLAS on the small ones: there oneDNN's sgemm with a transposed weight (every linear
     ///   layer) ran c_proj at 44-80% of OpenBLAS's rate and 577-row products at 76-78%, and batch-1 encoders took
     ///   1.12-1.37x OpenBLAS's time, on a quiet Zen 4.
