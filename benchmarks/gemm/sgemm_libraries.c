@@ -79,8 +79,13 @@ int main(int argc, char **argv) {
         printf(" %d.%d.%d", v->major, v->minor, v->patch);
     }
     printf("\n");
-    int shapes[64][3], count = 0;
-    for (int i = 3; i < argc && count < 64; i++) {
+    enum { max_shapes = 64 };
+    int shapes[max_shapes][3], count = 0;
+    if (argc - 3 > max_shapes) {
+        fprintf(stderr, "at most %d shapes, got %d\n", max_shapes, argc - 3);
+        return 2;
+    }
+    for (int i = 3; i < argc; i++) {
         if (sscanf(argv[i], "%dx%dx%d", &shapes[count][0], &shapes[count][1], &shapes[count][2]) != 3 ||
             shapes[count][0] < 1 || shapes[count][1] < 1 || shapes[count][2] < 1) {
             fprintf(stderr, "%s: not a shape MxNxK of positive sizes\n", argv[i]);
@@ -89,9 +94,9 @@ int main(int argc, char **argv) {
         count++;
     }
     if (count == 0) {
-        for (int wi = 0; wi < 3; wi++) {
+        for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++) {
             int w = widths[wi];
-            for (int ri = 0; ri < 3 && rows[wi][ri] > 0; ri++) {
+            for (size_t ri = 0; ri < sizeof rows[0] / sizeof rows[0][0] && rows[wi][ri] > 0; ri++) {
                 int products[4][2] = {{3 * w, w}, {w, w}, {4 * w, w}, {w, 4 * w}};
                 for (int p = 0; p < 4; p++) {
                     shapes[count][0] = rows[wi][ri]; shapes[count][1] = products[p][0]; shapes[count][2] = products[p][1];
