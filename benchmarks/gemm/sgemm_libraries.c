@@ -3,7 +3,7 @@
 // threads of the other library never share the cores; run two processes alternately to compare (see README.md).
 //
 //   cc -O2 sgemm_libraries.c -o sgemm_libraries -lopenblas -ldnnl -lgomp -lpthread   (Debian: libopenblas-dev libdnnl-dev)
-//   ./sgemm_libraries openblas|openblas-split|dnnl|dnnl-split [reps] [MxNxK ...]
+//   ./sgemm_libraries openblas|openblas-split|dnnl|dnnl-split[-kn] [reps] [MxNxK ...]
 //
 // Without shapes: every linear-layer shape of ViT-B/16, ViT-B/16+ and ViT-L/14 at the row counts ClipAD runs
 // (text tower 34 rows = 2 prompts cut at their end token, batch 1, batch 8, ViT-L at 336 and 518 px).
@@ -12,6 +12,7 @@
 // openblas-split: rows split between 2 pthreads, each a 1-thread OpenBLAS call (BLAS.gemmSplittingRows)
 // dnnl:           one call, oneDNN's own OpenMP threads (OMP_NUM_THREADS, default all cores)
 // dnnl-split:     rows split between 2 pthreads, each a 1-thread oneDNN call
+// -kn (suffix):   the weight stored [k, n] (C = A · W, no transpose) instead of [n, k]
 #include <cblas.h>
 #include <dnnl.h>
 #include <omp.h>
@@ -33,10 +34,12 @@ static void gemm_rows(const job *j) {
     int rows = j->hi - j->lo;
     const float *a = j->a + (size_t)j->lo * j->k;
     float *c = j->c + (size_t)j->lo * j->n;
+    int kn = strstr(j->mode, "-kn") != NULL;  // weight stored [k, n]: the untransposed product A · W
     if (strncmp(j->mode, "openblas", 8) == 0)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, j->n, j->k, 1, a, j->k, j->w, j->k, 0, c, j->n);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, kn ? CblasNoTrans : CblasTrans, rows, j->n, j->k, 1, a, j->k, j->w,
+                    kn ? j->n : j->k, 0, c, j->n);
     else
-        dnnl_sgemm('N', 'T', rows, j->n, j->k, 1, a, j->k, j->w, j->k, 0, c, j->n);
+        dnnl_sgemm('N', kn ? 'N' : 'T', rows, j->n, j->k, 1, a, j->k, j->w, kn ? j->n : j->k, 0, c, j->n);
 }
 
 static void *worker(void *p) {
