@@ -22,11 +22,13 @@ public enum Benchmark {
 /// The machine's sgemm rate for one shape, measured in the same process right after a workload, so the workload's
 /// share of it (and its distance from the pure-GEMM floor: its FLOPs at that rate) compares like with like.
 public enum SGEMMRate {
-    /// GFLOP/s of x[m, k] · w[n, k]ᵀ (a linear layer), median of `runs` after one warm-up.
+    /// GFLOP/s of a linear layer x[m, k] · W (W [out n, in k] held input-major, as the models hold it), median of
+    /// `runs` after one warm-up.
     public static func measure(m: Int, n: Int, k: Int, runs: Int = 7) -> Double {
         var rng = SeededGenerator(seed: 3)
-        let a = Tensor.randomNormal([m, k], std: 1, using: &rng), b = Tensor.randomNormal([n, k], std: 1, using: &rng)
-        let median = Benchmark.median(Benchmark.measure(runs: runs) { _ = a.linear(weight: b) })
+        let a = Tensor.randomNormal([m, k], std: 1, using: &rng)
+        let b = LinearWeight(Tensor.randomNormal([n, k], std: 1, using: &rng))
+        let median = Benchmark.median(Benchmark.measure(runs: runs) { _ = a.linear(b) })
         return 2 * Double(m) * Double(n) * Double(k) / median / 1e9
     }
 
@@ -50,7 +52,7 @@ public enum EncoderFLOPs {
     public static func vision(_ v: VisionTransformer, imageSize: Int) -> Double {
         let g = Double(imageSize / v.patchSize), t = g * g + 1, w = Double(v.width)
         let patch = 2 * g * g * Double(3 * v.patchSize * v.patchSize) * w
-        let blocks = v.blocks.reduce(0) { $0 + block(tokens: t, width: w, mlp: Double($1.fcWeight.shape[0])) }
+        let blocks = v.blocks.reduce(0) { $0 + block(tokens: t, width: w, mlp: Double($1.fcWeight.outFeatures)) }
         return patch + blocks + 2 * w * Double(v.outputDim)
     }
 
@@ -59,7 +61,7 @@ public enum EncoderFLOPs {
     /// original path leaves out (attention output, out_proj and MLP of the T-1 patch tokens).
     public static func dualPath(_ v: VisionTransformer, imageSize: Int, dualBlocks: Int, finalClassTokenOnly: Bool) -> Double {
         let g = Double(imageSize / v.patchSize), t = g * g + 1, w = Double(v.width)
-        let m = Double(v.blocks[v.blocks.count - 1].fcWeight.shape[0])
+        let m = Double(v.blocks[v.blocks.count - 1].fcWeight.outFeatures)
         let valueValue = Double(dualBlocks) * (2 * 2 * t * t * w + 2 * t * w * w)
         let skipped = finalClassTokenOnly ? (t - 1) * (2 * 2 * t * w + 2 * w * w + 2 * 2 * w * m) : 0
         return vision(v, imageSize: imageSize) + valueValue - skipped

@@ -50,13 +50,15 @@ public final class CLIPModel: Sendable {
     /// The activation is `override`, else read from a config beside the file, else QuickGELU.
     public static func load(path: String, activation override: Activation? = nil) throws -> CLIPModel {
         let checkpoint = try Checkpoint.load(path: path)
+        // Handed over with `consume`: the source alone holds the weights, so each linear weight it gives away to be
+        // transposed (`WeightSource.linearWeight`) is freed, not kept here for the whole load.
         var tensors: [String: Tensor] = [:]
         for (name, entry) in checkpoint.tensors where entry.dtype.isFloatingPoint {
             let last = name.split(separator: ".").last.map(String.init) ?? name
             if ignoredLastComponents.contains(last) { continue }
             tensors[name] = try entry.toTensor()
         }
-        let weights = WeightSource(file: path, tensors: CheckpointLayout.sanitize(tensors))
+        let weights = WeightSource(file: path, tensors: CheckpointLayout.sanitize(consume tensors))
         let (activation, source) = try ActivationSource.resolve(
             checkpointPath: path, override: override,
             isTorchScript: checkpoint.format == .torchScript, metadata: checkpoint.metadata)

@@ -28,8 +28,8 @@ extension TransformerBlock {
             .selfAttention(inProjWeight: inProjWeight, inProjBias: inProjBias, outProjWeight: outProjWeight,
                            outProjBias: outProjBias, heads: heads, causal: causal)
         return h + h.layerNorm(gamma: ln2Weight, beta: ln2Bias)
-            .linear(weight: fcWeight, bias: fcBias)
+            .linear(fcWeight, bias: fcBias)
             .activation(activation)
-            .linear(weight: projWeight, bias: projBias)
+            .linear(projWeight, bias: projBias)
     }
 }

@@ -2,13 +2,14 @@ import Tensor
 
 /// Weights of one residual attention block, named as in OpenAI/OpenCLIP checkpoints
 /// (`<prefix>.ln_1`, `.attn.in_proj_weight`, `.attn.out_proj`, `.ln_2`, `.mlp.c_fc`, `.mlp.c_proj`).
+/// The four linear weights are held input-major (`LinearWeight`, [in, out]), transposed once at load.
 public struct TransformerBlock: Sendable {
-    public var ln1Weight: Tensor, ln1Bias: Tensor          // ln_1.weight / ln_1.bias
-    public var inProjWeight: Tensor, inProjBias: Tensor    // attn.in_proj_weight [3W, W] / attn.in_proj_bias
-    public var outProjWeight: Tensor, outProjBias: Tensor  // attn.out_proj.weight [W, W] / .bias
-    public var ln2Weight: Tensor, ln2Bias: Tensor          // ln_2.weight / ln_2.bias
-    public var fcWeight: Tensor, fcBias: Tensor            // mlp.c_fc.weight [M, W] / .bias
-    public var projWeight: Tensor, projBias: Tensor        // mlp.c_proj.weight [W, M] / .bias
+    public var ln1Weight: Tensor, ln1Bias: Tensor                // ln_1.weight / ln_1.bias
+    public var inProjWeight: LinearWeight, inProjBias: Tensor    // attn.in_proj_weight [3W, W] / attn.in_proj_bias
+    public var outProjWeight: LinearWeight, outProjBias: Tensor  // attn.out_proj.weight [W, W] / .bias
+    public var ln2Weight: Tensor, ln2Bias: Tensor                // ln_2.weight / ln_2.bias
+    public var fcWeight: LinearWeight, fcBias: Tensor            // mlp.c_fc.weight [M, W] / .bias
+    public var projWeight: LinearWeight, projBias: Tensor        // mlp.c_proj.weight [W, M] / .bias
 
     public let heads: Int
     public let activation: Activation
@@ -25,21 +26,23 @@ public struct TransformerBlock: Sendable {
 
     /// Reads one block of a `width`-wide tower, checking every tensor's shape ("got [...], expected [...]").
     init(weights: WeightSource, prefix: String, width: Int, heads: Int, activation: Activation) throws {
-        func w(_ s: String, _ shape: [Int]) throws -> Tensor { try weights.tensor("\(prefix).\(s)", shape: shape) }
-        // The MLP width is the one size the block itself decides: c_fc.weight [M, W] with M >= 1.
-        let fc = try weights.tensor("\(prefix).mlp.c_fc.weight")
-        let hidden = fc.rank == 2 && fc.shape[0] >= 1 ? fc.shape[0] : 4 * width
-        ln1Weight = try w("ln_1.weight", [width]); ln1Bias = try w("ln_1.bias", [width])
-        inProjWeight = try w("attn.in_proj_weight", [3 * width, width]); inProjBias = try w("attn.in_proj_bias", [3 * width])
-        outProjWeight = try w("attn.out_proj.weight", [width, width]); outProjBias = try w("attn.out_proj.bias", [width])
-        ln2Weight = try w("ln_2.weight", [width]); ln2Bias = try w("ln_2.bias", [width])
-        try weights.expect("\(prefix).mlp.c_fc.weight", fc, [hidden, width])
-        fcWeight = fc; fcBias = try w("mlp.c_fc.bias", [hidden])
-        projWeight = try w("mlp.c_proj.weight", [width, hidden]); projBias = try w("mlp.c_proj.bias", [width])
         // Attention splits the width into equal heads; a remainder would leave output columns unwritten.
         guard heads >= 1, width % heads == 0 else {
             throw CLIPLoadError.badConfig(file: weights.file, reason: "\(prefix): width \(width) is not divisible into \(heads) attention heads")
         }
+        func w(_ s: String, _ shape: [Int]) throws -> Tensor { try weights.tensor("\(prefix).\(s)", shape: shape) }
+        func linear(_ s: String, _ shape: [Int]) throws -> LinearWeight {
+            try weights.linearWeight("\(prefix).\(s)", shape: shape)
+        }
+        // The MLP width is the one size the block itself decides: c_fc.weight [M, W] with M >= 1.
+        let fcShape = try weights.tensor("\(prefix).mlp.c_fc.weight").shape
+        let hidden = fcShape.count == 2 && fcShape[0] >= 1 ? fcShape[0] : 4 * width
+        ln1Weight = try w("ln_1.weight", [width]); ln1Bias = try w("ln_1.bias", [width])
+        inProjWeight = try linear("attn.in_proj_weight", [3 * width, width]); inProjBias = try w("attn.in_proj_bias", [3 * width])
+        outProjWeight = try linear("attn.out_proj.weight", [width, width]); outProjBias = try w("attn.out_proj.bias", [width])
+        ln2Weight = try w("ln_2.weight", [width]); ln2Bias = try w("ln_2.bias", [width])
+        fcWeight = try linear("mlp.c_fc.weight", [hidden, width]); fcBias = try w("mlp.c_fc.bias", [hidden])
+        projWeight = try linear("mlp.c_proj.weight", [width, hidden]); projBias = try w("mlp.c_proj.bias", [width])
         self.heads = heads
         self.activation = activation
     }
@@ -54,16 +57,16 @@ public struct TransformerBlock: Sendable {
 
     /// x + attn(ln_1(x)), the GEMM of out_proj accumulating onto x.
     public func attentionResidual(_ x: Tensor, causal: Bool) -> Tensor {
-        let qkv = x.layerNorm(gamma: ln1Weight, beta: ln1Bias).linear(weight: inProjWeight, bias: inProjBias)
+        let qkv = x.layerNorm(gamma: ln1Weight, beta: ln1Bias).linear(inProjWeight, bias: inProjBias)
         return attentionFromQKV(qkv, causal: causal, valueValue: false)
-            .linear(weight: outProjWeight, bias: outProjBias, addingTo: x)
+            .linear(outProjWeight, bias: outProjBias, addingTo: x)
     }
 
     /// h + mlp(ln_2(h)), the GEMM of c_proj accumulating onto h.
     public func mlpResidual(_ h: Tensor) -> Tensor {
-        let hidden = h.layerNorm(gamma: ln2Weight, beta: ln2Bias).linear(weight: fcWeight)
+        let hidden = h.layerNorm(gamma: ln2Weight, beta: ln2Bias).linear(fcWeight)
         activation.apply(hidden.mutableData, rows: hidden.count / fcBias.count, width: fcBias.count, bias: fcBias.data)
-        return hidden.linear(weight: projWeight, bias: projBias, addingTo: h)
+        return hidden.linear(projWeight, bias: projBias, addingTo: h)
     }
 
     /// Heads' attention outputs before `out_proj`, from packed qkv [B, T, 3W]: [B, queries, W].

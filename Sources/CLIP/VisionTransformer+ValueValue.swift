@@ -43,14 +43,14 @@ extension VisionTransformer {
                 x = block.forward(x, causal: false)
             } else {
                 let y = x.layerNorm(gamma: block.ln1Weight, beta: block.ln1Bias)
-                let qkv = y.linear(weight: block.inProjWeight, bias: block.inProjBias)   // one GEMM for both paths
+                let qkv = y.linear(block.inProjWeight, bias: block.inProjBias)   // one GEMM for both paths
                 let attention = block.attentionFromQKV(qkv, causal: false, paths: [
                     .init(valueValue: true), .init(valueValue: false, queries: classTokenOnly ? 1 : nil),
                 ])
-                var path = attention[0].linear(weight: block.outProjWeight, bias: block.outProjBias, addingTo: vv ?? x)
+                var path = attention[0].linear(block.outProjWeight, bias: block.outProjBias, addingTo: vv ?? x)
                 if valueValueMLP { path = block.mlpResidual(path) }
                 vv = path
-                x = attention[1].linear(weight: block.outProjWeight, bias: block.outProjBias,
+                x = attention[1].linear(block.outProjWeight, bias: block.outProjBias,
                                         addingTo: classTokenOnly ? Self.classTokens(of: x) : x)
                 if postAttentionLayers.contains(layer) { postAttention[layer] = x }
                 x = block.mlpResidual(x)

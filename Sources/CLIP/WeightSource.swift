@@ -48,6 +48,15 @@ public final class WeightSource {
         return t
     }
 
+    /// A linear layer's weight, checked to be `shape` ([out, in]), as the input-major `LinearWeight`. The source
+    /// lets go of the PyTorch-layout tensor, so a weight held in memory (converted from fp16, random) is freed once
+    /// transposed instead of being resident twice; a mapped one has its pages released by `LinearWeight`.
+    public func linearWeight(_ key: String, shape: [Int]) throws -> LinearWeight {
+        let weight = try tensor(key, shape: shape)
+        tensors[key] = nil
+        return LinearWeight(weight)
+    }
+
     public func optionalTensor(_ key: String) -> Tensor? {
         guard let t = tensors[key] else { return nil }
         used.insert(key)

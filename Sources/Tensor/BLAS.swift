@@ -14,7 +14,7 @@ public enum BLAS {
         let lda = lda ?? (transA ? m : k)
         let ldb = ldb ?? (transB ? k : n)
         let ldc = ldc ?? n
-        product(on: GEMMLibrary.oneDNN(forRows: m), transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+        product(on: GEMMLibrary.oneDNN(forRows: m, transposedB: transB), transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                 a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
 
@@ -58,7 +58,7 @@ public enum BLAS {
             return
         }
         // The library is the one for the whole product's rows, not for a part's.
-        let oneDNN = GEMMLibrary.oneDNN(forRows: m)
+        let oneDNN = GEMMLibrary.oneDNN(forRows: m, transposedB: transB)
         Parallel.forEachChunk(workers) { parts in
             for part in parts {
                 let lo = m * part / workers, hi = m * (part + 1) / workers

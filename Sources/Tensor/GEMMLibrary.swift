@@ -28,22 +28,30 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
     /// differently on them.
     public static var largeRows: Int { BLAS.splitRows }
 
-    /// The library for small and for large products.
+    /// The library for small and for large products, and for products whose B is not transposed (the linear
+    /// layers, whose weights `LinearWeight` holds input-major) when that was measured apart.
     public struct Choice: Sendable, Equatable, CustomStringConvertible {
         public var small: GEMMLibrary
         public var large: GEMMLibrary
+        /// Every product with B untransposed, whatever its rows; nil: by rows, like the others.
+        public var untransposed: GEMMLibrary?
 
-        public init(small: GEMMLibrary, large: GEMMLibrary) {
+        public init(small: GEMMLibrary, large: GEMMLibrary, untransposed: GEMMLibrary? = nil) {
             self.small = small
             self.large = large
+            self.untransposed = untransposed
         }
 
         public static func all(_ library: GEMMLibrary) -> Choice { Choice(small: library, large: library) }
 
-        var usesOneDNN: Bool { small == .oneDNN || large == .oneDNN }
+        var usesOneDNN: Bool { small == .oneDNN || large == .oneDNN || untransposed == .oneDNN }
 
-        public var description: String {
-            small == large ? "\(small)" : "\(small) below \(largeRows) rows, \(large) from \(largeRows)"
+        public var description: String { describe { "\($0)" } }
+
+        /// "A below 1280 rows, B from 1280" (or "A"), then "; C with B untransposed" when that is set apart.
+        func describe(_ name: (GEMMLibrary) -> String) -> String {
+            let byRows = small == large ? name(small) : "\(name(small)) below \(largeRows) rows, \(name(large)) from \(largeRows)"
+            return byRows + (untransposed.map { "; \(name($0)) with B untransposed (linear layers)" } ?? "")
         }
     }
 
@@ -56,17 +64,20 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
 
     /// The faster library per product size for a CPU, from ClipAD's products timed side by side
     /// (docs/PERFORMANCE.md, `benchmarks/gemm/sgemm_libraries.c`):
-    /// - AVX-512 (AMD Zen 4; the Intel Xeon of issue 14): oneDNN on the large products (4-18% faster on Zen 4,
-    ///   15-20% on the Xeon), OpenBLAS on the small ones: there oneDNN's sgemm with a transposed weight (every linear
-    ///   layer) ran c_proj at 44-80% of OpenBLAS's rate and 577-row products at 76-78%, and batch-1 encoders took
-    ///   1.12-1.37x OpenBLAS's time, on a quiet Zen 4.
-    /// - AVX2+FMA (AMD Zen 3): oneDNN on the small ones (6-21% faster), OpenBLAS on the large ones (3-11% faster).
+    /// - AVX-512 (AMD Zen 4; the Intel Xeon of issue 14): oneDNN for every untransposed product, which is every
+    ///   linear layer (its weight held [in, out]): 160-232 GFLOP/s from 8 rows up on Zen 4, 1.1-1.8x OpenBLAS's rate
+    ///   in either layout. With B transposed (attention scores, input gradients) oneDNN on the large products (4-18%
+    ///   faster on Zen 4, 15-20% on the Xeon), OpenBLAS on the small ones, where oneDNN's transposed-B sgemm ran
+    ///   c_proj shapes at 44-80% of OpenBLAS's rate.
+    /// - AVX2+FMA (AMD Zen 3): OpenBLAS for every untransposed product: oneDNN's untransposed sgemm ran some linear
+    ///   shapes at half OpenBLAS's rate (197x3072x768: 73 against 102-129 GFLOP/s) and ViT-B/16 batch 1 at 1.18-1.62x
+    ///   the time. With B transposed oneDNN on the small ones (6-21% faster), OpenBLAS on the large ones (3-11%).
     /// - Elsewhere (arm64, older x86): OpenBLAS, the library that always ran there; oneDNN not measured.
     public static func preferred(isX86: Bool, features: CPUFeatures) -> Choice {
         guard isX86 else { return .all(.openBLAS) }
         switch OpenBLASCore.Level(features) {
-        case .avx512: return Choice(small: .openBLAS, large: .oneDNN)
-        case .avx2: return Choice(small: .oneDNN, large: .openBLAS)
+        case .avx512: return Choice(small: .openBLAS, large: .oneDNN, untransposed: .oneDNN)
+        case .avx2: return Choice(small: .oneDNN, large: .openBLAS, untransposed: .openBLAS)
         case .sse, .avx: return .all(.openBLAS)
         }
     }
@@ -126,21 +137,19 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
         func name(_ library: GEMMLibrary) -> String {
             library == .oneDNN ? resolved.oneDNN?.description ?? "oneDNN" : "OpenBLAS"
         }
-        let choice = active
-        let what = choice.small == choice.large ? name(choice.small)
-            : "\(name(choice.small)) below \(largeRows) rows, \(name(choice.large)) from \(largeRows)"
-        return "GEMM \(what) (\(how))"
+        return "GEMM \(active.describe(name)) (\(how))"
     }
 
-    /// The library that computes products of `rows` rows in this process.
-    public static func library(forRows rows: Int) -> GEMMLibrary {
-        oneDNN(forRows: rows) == nil ? .openBLAS : .oneDNN
+    /// The library that computes products of `rows` rows (B transposed or not) in this process.
+    public static func library(forRows rows: Int, transposedB: Bool) -> GEMMLibrary {
+        oneDNN(forRows: rows, transposedB: transposedB) == nil ? .openBLAS : .oneDNN
     }
 
-    /// The loaded oneDNN when it computes products of `rows` rows, else nil (OpenBLAS): what `BLAS.gemm` asks.
+    /// The loaded oneDNN when it computes such products, else nil (OpenBLAS): what `BLAS.gemm` asks.
     @inline(__always)
-    static func oneDNN(forRows rows: Int) -> OneDNN? {
-        rows < BLAS.splitRows ? resolved.smallOnOneDNN : resolved.largeOnOneDNN
+    static func oneDNN(forRows rows: Int, transposedB: Bool) -> OneDNN? {
+        if !transposedB, resolved.choice.untransposed != nil { return resolved.untransposedOnOneDNN }
+        return rows < BLAS.splitRows ? resolved.smallOnOneDNN : resolved.largeOnOneDNN
     }
 
     private struct Resolution {
@@ -152,6 +161,7 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
 
         var smallOnOneDNN: OneDNN? { choice.small == .oneDNN ? oneDNN : nil }
         var largeOnOneDNN: OneDNN? { choice.large == .oneDNN ? oneDNN : nil }
+        var untransposedOnOneDNN: OneDNN? { choice.untransposed == .oneDNN ? oneDNN : nil }
     }
 
     /// Decided once; oneDNN is loaded only when it may be chosen.

@@ -9,6 +9,9 @@ import Glibc
 /// - OPENBLAS_THREAD_TIMEOUT=4: OpenBLAS's idle workers spin (sched_yield) for about 2^28 cycles after each parallel
 ///   GEMM; while our own two threads run per-head attention that takes a core from them (6-8% of `perf` samples).
 ///   Measured: AnomalyCLIP ViT-L/14@518 8.61/8.89 s instead of 9.08/9.61 s per image.
+/// - OMP_WAIT_POLICY=passive: oneDNN's OpenMP workers otherwise spin after each product and take the cores from
+///   ClipAD's own parallel loops between products (ViT-B/16 batch 1 on Zen 4: 0.18-0.24 s spinning, 0.18-0.20 s
+///   passive; ViT-L/14@336 2.39 s against 1.96 s). libgomp reads it when oneDNN loads it.
 /// - MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ = 1 GiB: glibc otherwise serves each large activation tensor
 ///   with fresh mmap pages and unmaps it on free, so every layer's buffers are page-faulted and zeroed by the kernel
 ///   anew (~2% of ViT-B/16's samples were page faults); with these, freed buffers stay in the heap for the next layer.
@@ -17,6 +20,7 @@ import Glibc
 public enum ProcessEnvironment {
     public static let defaults: [(name: String, value: String)] = [
         ("OPENBLAS_THREAD_TIMEOUT", "4"),
+        ("OMP_WAIT_POLICY", "passive"),
         ("MALLOC_MMAP_THRESHOLD_", "1073741824"),
         ("MALLOC_TRIM_THRESHOLD_", "1073741824"),
     ] + KernelSelection.environmentDefaults()

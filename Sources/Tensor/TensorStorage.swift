@@ -38,4 +38,19 @@ public final class TensorStorage: @unchecked Sendable {
     deinit {
         if owner == nil { pointer.deallocate() }
     }
+
+    /// For memory borrowed from a read-only file mapping: the whole pages inside floats [offset, offset + count)
+    /// leave the process's resident memory (the kernel reads them from the file again if they are touched). A model
+    /// that keeps its own copy of a weight (`LinearWeight`) calls this so it is not resident twice. Owned memory is
+    /// left alone.
+    public func releaseResidentPages(offset: Int, count: Int) {
+        #if canImport(Glibc)
+        guard isReadOnly, count > 0, offset >= 0, offset + count <= self.count else { return }
+        let page = UInt(sysconf(Int32(_SC_PAGESIZE)))
+        let start = UInt(bitPattern: pointer + offset), end = UInt(bitPattern: pointer + offset + count)
+        let first = (start + page - 1) / page * page, last = end / page * page
+        guard last > first, let address = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(address, Int(last - first), Int32(MADV_DONTNEED))
+        #endif
+    }
 }

@@ -40,7 +40,7 @@ struct BenchEncoder: ParsableCommand {
                      PeakMemory.mebibytes, runs, BLAS.threads))
         let g = size / model.vision.patchSize
         print("  " + SGEMMRate.comparison(flops: flops, seconds: median, m: batch * (g * g + 1),
-                                          n: model.vision.blocks[0].fcWeight.shape[0], k: model.vision.width))
+                                          n: model.vision.blocks[0].fcWeight.outFeatures, k: model.vision.width))
         KernelSelection.reportLines.forEach { print("  " + $0) }
     }
 }
@@ -82,7 +82,7 @@ struct BenchSGEMM: ParsableCommand {
             let rate = SGEMMRate.measure(m: m, n: n, k: k, runs: runs)
             print(String(format: "sgemm %dx%dx%d: median %.4f s  %.1f GFLOP/s  (%@, BLAS threads %d)%@", m, n, k,
                          2 * Double(m) * Double(n) * Double(k) / rate / 1e9, rate,
-                         GEMMLibrary.library(forRows: m).description, BLAS.threads, name.isEmpty ? "" : "  " + name))
+                         GEMMLibrary.library(forRows: m, transposedB: false).description, BLAS.threads, name.isEmpty ? "" : "  " + name))
         }
         KernelSelection.reportLines.forEach { print("  " + $0) }
     }

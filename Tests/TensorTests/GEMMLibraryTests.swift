@@ -11,8 +11,8 @@ final class GEMMLibraryTests: XCTestCase {
 
     func testChoiceTable() {
         let loadError = "libdnnl.so.2: cannot open shared object file"
-        let mixed = GEMMLibrary.Choice(small: .oneDNN, large: .openBLAS)
-        let avx512Choice = GEMMLibrary.Choice(small: .openBLAS, large: .oneDNN)
+        let mixed = GEMMLibrary.Choice(small: .oneDNN, large: .openBLAS, untransposed: .openBLAS)
+        let avx512Choice = GEMMLibrary.Choice(small: .openBLAS, large: .oneDNN, untransposed: .oneDNN)
         let cases: [(requested: String?, failure: String?, isX86: Bool, features: CPUFeatures,
                      expected: GEMMLibrary.Choice?, line: UInt)] = [
             // Left to ClipAD: what was measured faster on that kind of CPU, where oneDNN is installed.
@@ -51,8 +51,12 @@ final class GEMMLibraryTests: XCTestCase {
                 XCTFail("\(c): got \(got)", line: c.line)
             }
         }
-        XCTAssertEqual(mixed.description, "oneDNN below 1280 rows, OpenBLAS from 1280")
-        XCTAssertEqual(avx512Choice.description, "OpenBLAS below 1280 rows, oneDNN from 1280")
+        XCTAssertEqual(mixed.description,
+                       "oneDNN below 1280 rows, OpenBLAS from 1280; OpenBLAS with B untransposed (linear layers)")
+        XCTAssertEqual(GEMMLibrary.Choice(small: .oneDNN, large: .openBLAS).description,
+                       "oneDNN below 1280 rows, OpenBLAS from 1280")
+        XCTAssertEqual(avx512Choice.description,
+                       "OpenBLAS below 1280 rows, oneDNN from 1280; oneDNN with B untransposed (linear layers)")
         XCTAssertEqual(GEMMLibrary.Choice.all(.openBLAS).description, "OpenBLAS")
     }
 
@@ -72,10 +76,15 @@ final class GEMMLibraryTests: XCTestCase {
         if let requested = ProcessInfo.processInfo.environment[GEMMLibrary.variable], requested != "auto" {
             XCTAssertEqual(active, .all(GEMMLibrary(rawValue: requested.lowercased())!), GEMMLibrary.summary)
         }
-        // The routing BLAS.gemm uses agrees with what is reported, for small and for large products.
-        XCTAssertEqual(GEMMLibrary.oneDNN(forRows: 1) != nil, active.small == .oneDNN)
-        XCTAssertEqual(GEMMLibrary.oneDNN(forRows: GEMMLibrary.largeRows - 1) != nil, active.small == .oneDNN)
-        XCTAssertEqual(GEMMLibrary.oneDNN(forRows: GEMMLibrary.largeRows) != nil, active.large == .oneDNN)
+        // The routing BLAS.gemm uses agrees with what is reported, for small and for large products, B transposed
+        // or not.
+        for transposedB in [true, false] {
+            let untransposed = transposedB ? nil : active.untransposed
+            func routed(_ rows: Int) -> Bool { GEMMLibrary.oneDNN(forRows: rows, transposedB: transposedB) != nil }
+            XCTAssertEqual(routed(1), (untransposed ?? active.small) == .oneDNN)
+            XCTAssertEqual(routed(GEMMLibrary.largeRows - 1), (untransposed ?? active.small) == .oneDNN)
+            XCTAssertEqual(routed(GEMMLibrary.largeRows), (untransposed ?? active.large) == .oneDNN)
+        }
         XCTAssertTrue(GEMMLibrary.summary.hasPrefix("GEMM \(active.small == .oneDNN ? "oneDNN " : "OpenBLAS")"),
                       GEMMLibrary.summary)
     }

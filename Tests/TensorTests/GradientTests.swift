@@ -42,6 +42,8 @@ final class GradientTests: XCTestCase {
         let x = r([2, 3, 5], 1, 5), w = r([4, 5], 1, 6), b = r([4], 1, 7)
         GradientCheck.check([x], "linear (frozen)") { _, v in v[0].linear(weight: w, bias: b) }
         GradientCheck.check([x], "linear (frozen, no bias)") { _, v in v[0].linear(weight: w) }
+        let inputMajor = LinearWeight(w)
+        GradientCheck.check([x], "linear (frozen, input-major)") { _, v in v[0].linear(inputMajor, bias: b) }
     }
 
     func testLinearWithLearnableWeight() {
@@ -143,7 +145,8 @@ final class GradientTests: XCTestCase {
 
     func testSelfAttentionWithFrozenProjections() {
         let w = 8, x = r([2, 4, w], 1, 31)
-        let inW = r([3 * w, w], 0.4, 32), inB = r([3 * w], 0.1, 33), outW = r([w, w], 0.4, 34), outB = r([w], 0.1, 35)
+        let inW = LinearWeight(r([3 * w, w], 0.4, 32)), inB = r([3 * w], 0.1, 33)
+        let outW = LinearWeight(r([w, w], 0.4, 34)), outB = r([w], 0.1, 35)
         GradientCheck.check([x], "self-attention") { _, v in
             v[0].selfAttention(inProjWeight: inW, inProjBias: inB, outProjWeight: outW, outProjBias: outB, heads: 2, causal: true)
         }

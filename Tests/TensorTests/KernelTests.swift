@@ -168,6 +168,51 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// The input-major weight (`LinearWeight`): its transpose (tiles and edges: 37 x 70 is no multiple of 32) and its
+    /// three products, below and above the row split, against loops over the PyTorch weight.
+    func testInputMajorLinearWeightAgainstLoops() {
+        var rng = SeededGenerator(seed: 6)
+        let k = 70, n = 37
+        let w = Tensor.randomNormal([n, k], std: 1, using: &rng)
+        let weight = LinearWeight(w)
+        XCTAssertEqual(weight.inputMajor.shape, [k, n])
+        XCTAssertEqual(weight.pytorchLayout.scalars, w.scalars)
+        for i in 0..<k { for o in 0..<n { XCTAssertEqual(weight.inputMajor[flat: i * n + o], w[flat: o * k + i]) } }
+        let b = Tensor.randomNormal([n], std: 1, using: &rng)
+        for rows in [3, BLAS.splitRows + 1] {
+            let x = Tensor.randomNormal([rows, k], std: 1, using: &rng)
+            let residual = Tensor.randomNormal([rows, n], std: 1, using: &rng)
+            let y = x.linear(weight, bias: b), z = x.linear(weight, bias: b, addingTo: residual)
+            let plain = x.linear(weight)
+            XCTAssertEqual(y.shape, [rows, n])
+            for r in 0..<rows {
+                for o in 0..<n {
+                    var s: Float = 0
+                    for i in 0..<k { s += x[flat: r * k + i] * w[flat: o * k + i] }
+                    XCTAssertEqual(plain[flat: r * n + o], s, accuracy: 1e-4)
+                    XCTAssertEqual(y[flat: r * n + o], s + b[flat: o], accuracy: 1e-4)
+                    XCTAssertEqual(z[flat: r * n + o], s + b[flat: o] + residual[flat: r * n + o], accuracy: 1e-4)
+                }
+            }
+            // dx = dy · W[out, in]: the same as the PyTorch-layout backward.
+            let dy = Tensor.randomNormal([rows, n], std: 1, using: &rng)
+            let dx = Tensor.linearBackwardInput(dy, weight: weight), reference = Tensor.linearBackwardInput(dy, weight: w)
+            for i in 0..<dx.count { XCTAssertEqual(dx[flat: i], reference[flat: i], accuracy: 1e-4) }
+        }
+    }
+
+    /// The tiled transpose: small (inline, edge tiles) and large enough to split into row bands on the workers.
+    func testTransposeAgainstLoops() {
+        var rng = SeededGenerator(seed: 7)
+        for (r, c) in [(1, 1), (3, 70), (33, 31), (300, 197)] {
+            let x = Tensor.randomNormal([r, c], std: 1, using: &rng), t = x.transposed()
+            XCTAssertEqual(t.shape, [c, r])
+            var mismatches = 0
+            for i in 0..<r { for j in 0..<c where t[flat: j * r + i] != x[flat: i * c + j] { mismatches += 1 } }
+            XCTAssertEqual(mismatches, 0, "\(r) x \(c)")
+        }
+    }
+
     func testAttentionHeadAgainstLoops() {
         var rng = SeededGenerator(seed: 5)
         // 21 tokens: rows longer than one 8-lane vector plus a tail (the vector max/exp paths and their tails).

@@ -76,7 +76,7 @@ public struct AnomalyCLIPBenchmark: Sendable {
             _ = try AnomalyCLIPTrainer.step(&parameters, batch: batch, encoder: encoder, optimiser: &adam)
         })
         return Result(configuration: config, inferenceSeconds: inference, inferenceFLOPs: flops,
-                      mlpProduct: (g * g + 1, model.vision.blocks[0].fcWeight.shape[0], model.vision.width),
+                      mlpProduct: (g * g + 1, model.vision.blocks[0].fcWeight.outFeatures, model.vision.width),
                       shots: shots, trainStepSeconds: step)
     }
 

@@ -59,6 +59,6 @@ public struct PromptADBenchmark: Sendable {
         let flops = EncoderFLOPs.dualPath(model.vision, imageSize: s, dualBlocks: model.vision.layers, finalClassTokenOnly: true)
             + Double(config.memoryLayers.count) * 2 * patches * Double(shots) * patches * w
         return Result(fitSeconds: fitSeconds, encodeSeconds: encodeSeconds, predictSeconds: predict, predictFLOPs: flops,
-                      imageSize: s, mlpProduct: (g * g + 1, model.vision.blocks[0].fcWeight.shape[0], model.vision.width))
+                      imageSize: s, mlpProduct: (g * g + 1, model.vision.blocks[0].fcWeight.outFeatures, model.vision.width))
     }
 }

@@ -39,10 +39,11 @@ extension Variable {
 
     /// out_proj(attention(in_proj(x))) with frozen projections: x [B, T, W] -> [B, T, W].
     public func selfAttention(
-        inProjWeight: Tensor, inProjBias: Tensor, outProjWeight: Tensor, outProjBias: Tensor, heads: Int, causal: Bool
+        inProjWeight: LinearWeight, inProjBias: Tensor, outProjWeight: LinearWeight, outProjBias: Tensor, heads: Int,
+        causal: Bool
     ) -> Variable {
-        linear(weight: inProjWeight, bias: inProjBias)
+        linear(inProjWeight, bias: inProjBias)
             .multiHeadAttention(heads: heads, causal: causal)
-            .linear(weight: outProjWeight, bias: outProjBias)
+            .linear(outProjWeight, bias: outProjBias)
     }
 }

@@ -5,6 +5,11 @@ extension Variable {
         unary("linear", value.linear(weight: weight, bias: bias)) { Tensor.linearBackwardInput($0, weight: weight) }
     }
 
+    /// x[..., in] · W + b with a frozen input-major weight (`LinearWeight`): only dx = dy · Wᵀ is computed.
+    public func linear(_ weight: LinearWeight, bias: Tensor? = nil) -> Variable {
+        unary("linear", value.linear(weight, bias: bias)) { Tensor.linearBackwardInput($0, weight: weight) }
+    }
+
     /// x[..., in] · Wᵀ + b with a learnable weight [out, in] (and bias [out]).
     public func linear(weight: Variable, bias: Variable? = nil) -> Variable {
         let x = value, w = weight.value, n = w.shape[0]

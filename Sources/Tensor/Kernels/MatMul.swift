@@ -5,16 +5,34 @@ extension Tensor {
         let k = shape[shape.count - 1], n = weight.shape[0]
         precondition(weight.rank == 2 && weight.shape[1] == k, "linear: input \(shape), weight \(weight.shape)")
         let m = count / max(k, 1)
-        let out = Tensor(uninitialized: Array(shape.dropLast()) + [n])
-        let c = out.mutableData
-        if let bias {
-            precondition(bias.count == n, "linear: bias \(bias.shape), expected [\(n)]")
-            let b = bias.data
-            Parallel.rows(m, width: n) { rows in
-                for r in rows { (c + r * n).update(from: b, count: n) }
-            }
+        let out = Tensor.linearOutput(Array(shape.dropLast()) + [n], rows: m, bias: bias)
+        BLAS.gemmSplittingRows(transB: true, m: m, n: n, k: k, a: data, b: weight.data, beta: bias == nil ? 0 : 1,
+                               c: out.mutableData)
+        return out
+    }
+
+    /// A linear layer's output before its product: the bias in every row, or uninitialised without one (the
+    /// product then writes it with beta 0).
+    static func linearOutput(_ shape: [Int], rows m: Int, bias: Tensor?) -> Tensor {
+        let out = Tensor(uninitialized: shape), n = shape[shape.count - 1]
+        guard let bias else { return out }
+        precondition(bias.count == n, "linear: bias \(bias.shape), expected [\(n)]")
+        let c = out.mutableData, b = bias.data
+        Parallel.rows(m, width: n) { rows in
+            for r in rows { (c + r * n).update(from: b, count: n) }
         }
-        BLAS.gemmSplittingRows(transB: true, m: m, n: n, k: k, a: data, b: weight.data, beta: bias == nil ? 0 : 1, c: c)
+        return out
+    }
+
+    /// residual + bias: what a residual linear layer's product accumulates onto.
+    static func residualPlusBias(_ residual: Tensor, bias: Tensor, rows m: Int, width n: Int) -> Tensor {
+        precondition(bias.count == n, "linear: bias \(bias.shape), expected [\(n)]")
+        precondition(residual.count == m * n, "linear: residual \(residual.shape) for output [\(m), \(n)]")
+        let out = Tensor(uninitialized: residual.shape)
+        let c = out.mutableData, b = bias.data, res = residual.data
+        Parallel.rows(m, width: n) { rows in
+            for r in rows { for j in 0..<n { c[r * n + j] = res[r * n + j] + b[j] } }
+        }
         return out
     }
 
@@ -23,15 +41,9 @@ extension Tensor {
     public func linear(weight: Tensor, bias: Tensor, addingTo residual: Tensor) -> Tensor {
         let k = shape[shape.count - 1], n = weight.shape[0]
         precondition(weight.rank == 2 && weight.shape[1] == k, "linear: input \(shape), weight \(weight.shape)")
-        precondition(bias.count == n, "linear: bias \(bias.shape), expected [\(n)]")
         let m = count / max(k, 1)
-        precondition(residual.count == m * n, "linear: residual \(residual.shape) for output [\(m), \(n)]")
-        let out = Tensor(uninitialized: residual.shape)
-        let c = out.mutableData, b = bias.data, res = residual.data
-        Parallel.rows(m, width: n) { rows in
-            for r in rows { for j in 0..<n { c[r * n + j] = res[r * n + j] + b[j] } }
-        }
-        BLAS.gemmSplittingRows(transB: true, m: m, n: n, k: k, a: data, b: weight.data, beta: 1, c: c)
+        let out = Tensor.residualPlusBias(residual, bias: bias, rows: m, width: n)
+        BLAS.gemmSplittingRows(transB: true, m: m, n: n, k: k, a: data, b: weight.data, beta: 1, c: out.mutableData)
         return out
     }
 
@@ -45,13 +57,26 @@ extension Tensor {
         return out
     }
 
-    /// Transpose of a 2-D tensor (copy).
+    /// Transpose of a 2-D tensor (copy), in 32 x 32 tiles so reads and writes both stay in cache lines; large ones
+    /// (a ViT-L/14's weights at load) split into row bands on all cores.
     public func transposed() -> Tensor {
         precondition(rank == 2, "transposed: rank \(rank)")
-        let r = shape[0], c = shape[1]
+        let r = shape[0], c = shape[1], tile = 32
         let out = Tensor(uninitialized: [c, r])
         let src = data, dst = out.mutableData
-        for i in 0..<r { for j in 0..<c { dst[j * r + i] = src[i * c + j] } }
+        Parallel.rows(r, width: c) { band in
+            var i0 = band.lowerBound
+            while i0 < band.upperBound {
+                let i1 = min(band.upperBound, i0 + tile)
+                var j0 = 0
+                while j0 < c {
+                    let j1 = min(c, j0 + tile)
+                    for i in i0..<i1 { for j in j0..<j1 { dst[j * r + i] = src[i * c + j] } }
+                    j0 = j1
+                }
+                i0 = i1
+            }
+        }
         return out
     }
 }
