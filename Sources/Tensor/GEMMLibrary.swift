@@ -23,35 +23,64 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
     /// The variable that overrides the choice: `openblas`, `onednn` or `auto` (the default).
     public static let variable = "CLIPAD_GEMM"
 
-    /// Products of fewer rows than this are "small" (batch 1 at 224-336 px and its attention heads, the text tower),
-    /// the others "large" (ViT-B/16 batch 8, ViT-L/14 at 518 px and its 1370-row heads): the libraries rank
-    /// differently on them.
+    /// Products with B transposed of at least this many rows are "large" (ViT-B/16 batch 8, ViT-L/14 at 518 px and
+    /// its 1370-row heads; the others: batch 1 at 224-336 px and its heads): the libraries rank differently on them.
     public static var largeRows: Int { BLAS.splitRows }
 
-    /// The library for small and for large products, and for products whose B is not transposed (the linear
-    /// layers, whose weights `LinearWeight` holds input-major) when that was measured apart.
-    public struct Choice: Sendable, Equatable, CustomStringConvertible {
-        public var small: GEMMLibrary
-        public var large: GEMMLibrary
-        /// Every product with B untransposed, whatever its rows; nil: by rows, like the others.
-        public var untransposed: GEMMLibrary?
+    /// Linear products of fewer rows than this are the text towers' (34-77 rows: prompts cut at their end token),
+    /// where on AVX2 oneDNN led and from ViT-B/16's 197 rows OpenBLAS did.
+    public static let textRows = 128
 
-        public init(small: GEMMLibrary, large: GEMMLibrary, untransposed: GEMMLibrary? = nil) {
-            self.small = small
-            self.large = large
-            self.untransposed = untransposed
+    /// One library below a row count and another from it (the same one twice: every product).
+    public struct ByRows: Sendable, Equatable {
+        public var below: GEMMLibrary
+        public var from: GEMMLibrary
+        public var rows: Int
+
+        public init(_ below: GEMMLibrary, below rows: Int, _ from: GEMMLibrary) {
+            self.below = below
+            self.from = from
+            self.rows = rows
         }
 
-        public static func all(_ library: GEMMLibrary) -> Choice { Choice(small: library, large: library) }
+        public static func all(_ library: GEMMLibrary) -> ByRows { ByRows(library, below: 0, library) }
 
-        var usesOneDNN: Bool { small == .oneDNN || large == .oneDNN || untransposed == .oneDNN }
+        public func library(forRows m: Int) -> GEMMLibrary { m < rows ? below : from }
+
+        func describe(_ name: (GEMMLibrary) -> String) -> String {
+            below == from ? name(below) : "\(name(below)) below \(rows) rows, \(name(from)) from \(rows)"
+        }
+
+        public static func == (a: ByRows, b: ByRows) -> Bool {
+            a.below == b.below && a.from == b.from && (a.below == a.from || a.rows == b.rows)
+        }
+    }
+
+    /// The libraries for products whose B is not transposed (the linear layers, whose weights `LinearWeight` holds
+    /// input-major, and attention's P·V) and for those whose B is (attention scores, input gradients): the libraries
+    /// rank differently on the two layouts.
+    public struct Choice: Sendable, Equatable, CustomStringConvertible {
+        public var untransposed: ByRows
+        public var transposed: ByRows
+
+        public init(untransposed: ByRows, transposed: ByRows) {
+            self.untransposed = untransposed
+            self.transposed = transposed
+        }
+
+        public static func all(_ library: GEMMLibrary) -> Choice { Choice(untransposed: .all(library), transposed: .all(library)) }
+
+        var usesOneDNN: Bool { [untransposed.below, untransposed.from, transposed.below, transposed.from].contains(.oneDNN) }
 
         public var description: String { describe { "\($0)" } }
 
-        /// "A below 1280 rows, B from 1280" (or "A"), then "; C with B untransposed" when that is set apart.
+        /// "A" when one rule serves both layouts, else the linear layers' rule first, e.g. "oneDNN below 128 rows,
+        /// OpenBLAS from 128 with B untransposed (linear layers); oneDNN below 1280 rows, OpenBLAS from 1280 with B
+        /// transposed".
         func describe(_ name: (GEMMLibrary) -> String) -> String {
-            let byRows = small == large ? name(small) : "\(name(small)) below \(largeRows) rows, \(name(large)) from \(largeRows)"
-            return byRows + (untransposed.map { "; \(name($0)) with B untransposed (linear layers)" } ?? "")
+            if untransposed == transposed { return untransposed.describe(name) }
+            return "\(untransposed.describe(name)) with B untransposed (linear layers); "
+                + "\(transposed.describe(name)) with B transposed"
         }
     }
 
@@ -62,22 +91,25 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
 
     // MARK: - The decision
 
-    /// The faster library per product size for a CPU, from ClipAD's products timed side by side
+    /// The faster library per layout and product size for a CPU, from ClipAD's products timed side by side
     /// (docs/PERFORMANCE.md, `benchmarks/gemm/sgemm_libraries.c`):
     /// - AVX-512 (AMD Zen 4; the Intel Xeon of issue 14): oneDNN for every untransposed product, which is every
-    ///   linear layer (its weight held [in, out]): 160-232 GFLOP/s from 8 rows up on Zen 4, 1.1-1.8x OpenBLAS's rate
-    ///   in either layout. With B transposed (attention scores, input gradients) oneDNN on the large products (4-18%
-    ///   faster on Zen 4, 15-20% on the Xeon), OpenBLAS on the small ones, where oneDNN's transposed-B sgemm ran
-    ///   c_proj shapes at 44-80% of OpenBLAS's rate.
-    /// - AVX2+FMA (AMD Zen 3): OpenBLAS for every untransposed product: oneDNN's untransposed sgemm ran some linear
-    ///   shapes at half OpenBLAS's rate (197x3072x768: 73 against 102-129 GFLOP/s) and ViT-B/16 batch 1 at 1.18-1.62x
-    ///   the time. With B transposed oneDNN on the small ones (6-21% faster), OpenBLAS on the large ones (3-11%).
+    ///   linear layer: 160-232 GFLOP/s from 8 rows up on Zen 4, 1.1-1.8x OpenBLAS's rate in either layout. With B
+    ///   transposed oneDNN on the large products (4-18% faster on Zen 4, 15-20% on the Xeon), OpenBLAS on the small
+    ///   ones, where oneDNN's transposed-B sgemm ran c_proj shapes at 44-80% of OpenBLAS's rate.
+    /// - AVX2+FMA (AMD Zen 3): untransposed, oneDNN below `textRows` (median 1.14-1.19x OpenBLAS's rate at 34 and 77
+    ///   rows) and OpenBLAS from there: from 154 rows oneDNN's untransposed sgemm ran level or slower, c_fc shapes at
+    ///   0.6-0.85x, and with it ViT-B/16 batch 1 took 1.18-1.62x the time. With B transposed oneDNN on the small
+    ///   ones (6-21% faster), OpenBLAS on the large ones (3-11%).
     /// - Elsewhere (arm64, older x86): OpenBLAS, the library that always ran there; oneDNN not measured.
     public static func preferred(isX86: Bool, features: CPUFeatures) -> Choice {
         guard isX86 else { return .all(.openBLAS) }
         switch OpenBLASCore.Level(features) {
-        case .avx512: return Choice(small: .openBLAS, large: .oneDNN, untransposed: .oneDNN)
-        case .avx2: return Choice(small: .oneDNN, large: .openBLAS, untransposed: .openBLAS)
+        case .avx512:
+            return Choice(untransposed: .all(.oneDNN), transposed: ByRows(.openBLAS, below: largeRows, .oneDNN))
+        case .avx2:
+            return Choice(untransposed: ByRows(.oneDNN, below: textRows, .openBLAS),
+                          transposed: ByRows(.oneDNN, below: largeRows, .openBLAS))
         case .sse, .avx: return .all(.openBLAS)
         }
     }
@@ -121,8 +153,8 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
     /// Why `CLIPAD_GEMM` could not be honoured, if it could not.
     public static var selectionError: SelectionError? { resolved.error }
 
-    /// One line for `--version` and bench output, e.g. "GEMM oneDNN 2.6.3 (avx2) below 1280 rows, OpenBLAS from 1280
-    /// (preferred on this CPU)".
+    /// One line for `--version` and bench output, e.g. "GEMM oneDNN 2.6.3 (avx2) below 128 rows, OpenBLAS from 128
+    /// with B untransposed (linear layers); ... (preferred on this CPU)".
     public static var summary: String {
         let how: String
         if let error = selectionError {
@@ -148,20 +180,17 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
     /// The loaded oneDNN when it computes such products, else nil (OpenBLAS): what `BLAS.gemm` asks.
     @inline(__always)
     static func oneDNN(forRows rows: Int, transposedB: Bool) -> OneDNN? {
-        if !transposedB, resolved.choice.untransposed != nil { return resolved.untransposedOnOneDNN }
-        return rows < BLAS.splitRows ? resolved.smallOnOneDNN : resolved.largeOnOneDNN
+        let rule = transposedB ? resolved.choice.transposed : resolved.choice.untransposed
+        return rule.library(forRows: rows) == .oneDNN ? resolved.oneDNN : nil
     }
 
     private struct Resolution {
         var choice: Choice
         var error: SelectionError?
+        /// Loaded only when the choice uses it.
         var oneDNN: OneDNN?
         /// Why oneDNN could not be loaded when it was tried.
         var loadFailure: String?
-
-        var smallOnOneDNN: OneDNN? { choice.small == .oneDNN ? oneDNN : nil }
-        var largeOnOneDNN: OneDNN? { choice.large == .oneDNN ? oneDNN : nil }
-        var untransposedOnOneDNN: OneDNN? { choice.untransposed == .oneDNN ? oneDNN : nil }
     }
 
     /// Decided once; oneDNN is loaded only when it may be chosen.

@@ -11,8 +11,11 @@ final class GEMMLibraryTests: XCTestCase {
 
     func testChoiceTable() {
         let loadError = "libdnnl.so.2: cannot open shared object file"
-        let mixed = GEMMLibrary.Choice(small: .oneDNN, large: .openBLAS, untransposed: .openBLAS)
-        let avx512Choice = GEMMLibrary.Choice(small: .openBLAS, large: .oneDNN, untransposed: .oneDNN)
+        typealias ByRows = GEMMLibrary.ByRows
+        let mixed = GEMMLibrary.Choice(untransposed: ByRows(.oneDNN, below: GEMMLibrary.textRows, .openBLAS),
+                                       transposed: ByRows(.oneDNN, below: GEMMLibrary.largeRows, .openBLAS))
+        let avx512Choice = GEMMLibrary.Choice(untransposed: .all(.oneDNN),
+                                              transposed: ByRows(.openBLAS, below: GEMMLibrary.largeRows, .oneDNN))
         let cases: [(requested: String?, failure: String?, isX86: Bool, features: CPUFeatures,
                      expected: GEMMLibrary.Choice?, line: UInt)] = [
             // Left to ClipAD: what was measured faster on that kind of CPU, where oneDNN is installed.
@@ -51,12 +54,18 @@ final class GEMMLibraryTests: XCTestCase {
                 XCTFail("\(c): got \(got)", line: c.line)
             }
         }
-        XCTAssertEqual(mixed.description,
-                       "oneDNN below 1280 rows, OpenBLAS from 1280; OpenBLAS with B untransposed (linear layers)")
-        XCTAssertEqual(GEMMLibrary.Choice(small: .oneDNN, large: .openBLAS).description,
+        XCTAssertEqual(mixed.description, "oneDNN below 128 rows, OpenBLAS from 128 with B untransposed (linear "
+                       + "layers); oneDNN below 1280 rows, OpenBLAS from 1280 with B transposed")
+        XCTAssertEqual(avx512Choice.description, "oneDNN with B untransposed (linear layers); OpenBLAS below 1280 rows, "
+                       + "oneDNN from 1280 with B transposed")
+        let sameRule = ByRows(.oneDNN, below: 1280, .openBLAS)
+        XCTAssertEqual(GEMMLibrary.Choice(untransposed: sameRule, transposed: sameRule).description,
                        "oneDNN below 1280 rows, OpenBLAS from 1280")
-        XCTAssertEqual(avx512Choice.description,
-                       "OpenBLAS below 1280 rows, oneDNN from 1280; oneDNN with B untransposed (linear layers)")
+        // One library on both sides of a split is that library everywhere, whatever the split.
+        XCTAssertEqual(ByRows(.openBLAS, below: 128, .openBLAS), .all(.openBLAS))
+        XCTAssertNotEqual(ByRows(.oneDNN, below: 128, .openBLAS), ByRows(.oneDNN, below: 1280, .openBLAS))
+        XCTAssertEqual(sameRule.library(forRows: 1279), .oneDNN)
+        XCTAssertEqual(sameRule.library(forRows: 1280), .openBLAS)
         XCTAssertEqual(GEMMLibrary.Choice.all(.openBLAS).description, "OpenBLAS")
     }
 
@@ -76,16 +85,18 @@ final class GEMMLibraryTests: XCTestCase {
         if let requested = ProcessInfo.processInfo.environment[GEMMLibrary.variable], requested != "auto" {
             XCTAssertEqual(active, .all(GEMMLibrary(rawValue: requested.lowercased())!), GEMMLibrary.summary)
         }
-        // The routing BLAS.gemm uses agrees with what is reported, for small and for large products, B transposed
-        // or not.
+        // The routing BLAS.gemm uses agrees with what is reported, on both sides of each split, B transposed or not.
         for transposedB in [true, false] {
-            let untransposed = transposedB ? nil : active.untransposed
-            func routed(_ rows: Int) -> Bool { GEMMLibrary.oneDNN(forRows: rows, transposedB: transposedB) != nil }
-            XCTAssertEqual(routed(1), (untransposed ?? active.small) == .oneDNN)
-            XCTAssertEqual(routed(GEMMLibrary.largeRows - 1), (untransposed ?? active.small) == .oneDNN)
-            XCTAssertEqual(routed(GEMMLibrary.largeRows), (untransposed ?? active.large) == .oneDNN)
+            let rule = transposedB ? active.transposed : active.untransposed
+            for rows in [1, GEMMLibrary.textRows - 1, GEMMLibrary.textRows, GEMMLibrary.largeRows - 1,
+                         GEMMLibrary.largeRows] {
+                XCTAssertEqual(GEMMLibrary.library(forRows: rows, transposedB: transposedB),
+                               rule.library(forRows: rows), "\(rows) rows, B transposed: \(transposedB)")
+            }
         }
-        XCTAssertTrue(GEMMLibrary.summary.hasPrefix("GEMM \(active.small == .oneDNN ? "oneDNN " : "OpenBLAS")"),
+        // The summary names the linear layers' library for their smallest products first.
+        let first = active.untransposed.library(forRows: 1)
+        XCTAssertTrue(GEMMLibrary.summary.hasPrefix("GEMM \(first == .oneDNN ? "oneDNN " : "OpenBLAS")"),
                       GEMMLibrary.summary)
     }
 
