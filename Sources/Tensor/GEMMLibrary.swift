@@ -27,8 +27,8 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
     /// its 1370-row heads; the others: batch 1 at 224-336 px and its heads): the libraries rank differently on them.
     public static var largeRows: Int { BLAS.splitRows }
 
-    /// Linear products of fewer rows than this are the text towers' (34-77 rows: prompts cut at their end token),
-    /// where on AVX2 oneDNN led and from ViT-B/16's 197 rows OpenBLAS did.
+    /// Products of fewer rows than this are the text towers' (34-77 rows: prompts cut at their end token; their
+    /// attention heads fewer), where on AVX2 oneDNN led and from ViT-B/16's 197 rows OpenBLAS did.
     public static let textRows = 128
 
     /// One library below a row count and another from it (the same one twice: every product).
@@ -97,10 +97,11 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
     ///   linear layer: 160-232 GFLOP/s from 8 rows up on Zen 4, 1.1-1.8x OpenBLAS's rate in either layout. With B
     ///   transposed oneDNN on the large products (4-18% faster on Zen 4, 15-20% on the Xeon), OpenBLAS on the small
     ///   ones, where oneDNN's transposed-B sgemm ran c_proj shapes at 44-80% of OpenBLAS's rate.
-    /// - AVX2+FMA (AMD Zen 3): untransposed, oneDNN below `textRows` (median 1.14-1.19x OpenBLAS's rate at 34 and 77
-    ///   rows) and OpenBLAS from there: from 154 rows oneDNN's untransposed sgemm ran level or slower, c_fc shapes at
-    ///   0.6-0.85x, and with it ViT-B/16 batch 1 took 1.18-1.62x the time. With B transposed oneDNN on the small
-    ///   ones (6-21% faster), OpenBLAS on the large ones (3-11%).
+    /// - AVX2+FMA (AMD Zen 3): oneDNN below `textRows` (untransposed, median 1.14-1.19x OpenBLAS's rate at 34 and 77
+    ///   rows), OpenBLAS from there, in both layouts: from 154 rows oneDNN's untransposed sgemm ran level or slower
+    ///   (c_fc shapes 0.6-0.85x; every untransposed product on it took ViT-B/16 batch 1 to 1.18-1.62x the time). The
+    ///   products with B transposed left between 128 and 1280 rows (attention scores, patch embedding) ran ViT-B/16
+    ///   batch 1 level on either library (5 interleaved pairs), so one split serves both layouts.
     /// - Elsewhere (arm64, older x86): OpenBLAS, the library that always ran there; oneDNN not measured.
     public static func preferred(isX86: Bool, features: CPUFeatures) -> Choice {
         guard isX86 else { return .all(.openBLAS) }
@@ -108,8 +109,8 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
         case .avx512:
             return Choice(untransposed: .all(.oneDNN), transposed: ByRows(.openBLAS, below: largeRows, .oneDNN))
         case .avx2:
-            return Choice(untransposed: ByRows(.oneDNN, below: textRows, .openBLAS),
-                          transposed: ByRows(.oneDNN, below: largeRows, .openBLAS))
+            let textTowersOnOneDNN = ByRows(.oneDNN, below: textRows, .openBLAS)
+            return Choice(untransposed: textTowersOnOneDNN, transposed: textTowersOnOneDNN)
         case .sse, .avx: return .all(.openBLAS)
         }
     }

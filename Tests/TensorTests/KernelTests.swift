@@ -157,7 +157,7 @@ final class KernelTests: XCTestCase {
         let w = Tensor.randomNormal([n, k], std: 1, using: &rng)
         let b = Tensor.randomNormal([n], std: 1, using: &rng)
         let residual = Tensor.randomNormal([rows, n], std: 1, using: &rng)
-        let y = x.linear(weight: w, bias: b), z = x.linear(weight: w, bias: b, addingTo: residual)
+        let y = x.linear(weight: w, bias: b), z = x.linear(LinearWeight(w), bias: b, addingTo: residual)
         for r in 0..<rows {
             for o in 0..<n {
                 var s = b[flat: o]

@@ -1,8 +1,9 @@
 /// A frozen linear layer's weight, held input-major: the PyTorch `nn.Linear` weight [out, in] transposed once, at
-/// load, to [in, out]. The forward product x · W then runs with neither side transposed, the layout both libraries
-/// run fastest on: on a Zen 4 (AVX-512) oneDNN's two-thread sgemm ran ClipAD's linear shapes at 160-232 GFLOP/s from
-/// 8 rows up this way, against 42-212 with the weight transposed, and OpenBLAS at 0.9-1.4x its transposed rate
-/// (docs/PERFORMANCE.md, "Weight layout").
+/// load, to [in, out]. The forward product x · W then runs with neither side transposed: on a Zen 4 (AVX-512)
+/// oneDNN's two-thread sgemm ran ClipAD's linear shapes at 160-232 GFLOP/s from 8 rows up this way, against 42-212
+/// with the weight transposed, and OpenBLAS at 0.9-1.4x its transposed rate; on a Zen 3 (AVX2) OpenBLAS ran it level
+/// with its transposed rate and oneDNN well only below ~128 rows (`GEMMLibrary.preferred`; docs/PERFORMANCE.md,
+/// "Weight layout").
 public struct LinearWeight: Sendable {
     /// [in, out].
     public let inputMajor: Tensor
@@ -34,7 +35,7 @@ extension Tensor {
         return out
     }
 
-    /// residual + x · W + bias (`linear(weight:bias:addingTo:)` with an input-major weight).
+    /// residual + x · W + bias: a transformer block's residual update, the product accumulating onto residual + bias.
     public func linear(_ weight: LinearWeight, bias: Tensor, addingTo residual: Tensor) -> Tensor {
         let k = shape[shape.count - 1], n = weight.outFeatures
         precondition(weight.inFeatures == k, "linear: input \(shape), weight [in \(weight.inFeatures), out \(n)]")

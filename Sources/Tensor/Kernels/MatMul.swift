@@ -24,7 +24,8 @@ extension Tensor {
         return out
     }
 
-    /// residual + bias: what a residual linear layer's product accumulates onto.
+    /// residual + bias: what a residual linear layer's product accumulates onto, so a transformer block's residual
+    /// update is one output instead of a separate pass adding two fresh tensors.
     static func residualPlusBias(_ residual: Tensor, bias: Tensor, rows m: Int, width n: Int) -> Tensor {
         precondition(bias.count == n, "linear: bias \(bias.shape), expected [\(n)]")
         precondition(residual.count == m * n, "linear: residual \(residual.shape) for output [\(m), \(n)]")
@@ -33,17 +34,6 @@ extension Tensor {
         Parallel.rows(m, width: n) { rows in
             for r in rows { for j in 0..<n { c[r * n + j] = res[r * n + j] + b[j] } }
         }
-        return out
-    }
-
-    /// residual + x·weightᵀ + bias: a transformer block's residual update in one output. The residual plus bias is
-    /// written first and the GEMM accumulates onto it, instead of a separate pass adding two fresh tensors.
-    public func linear(weight: Tensor, bias: Tensor, addingTo residual: Tensor) -> Tensor {
-        let k = shape[shape.count - 1], n = weight.shape[0]
-        precondition(weight.rank == 2 && weight.shape[1] == k, "linear: input \(shape), weight \(weight.shape)")
-        let m = count / max(k, 1)
-        let out = Tensor.residualPlusBias(residual, bias: bias, rows: m, width: n)
-        BLAS.gemmSplittingRows(transB: true, m: m, n: n, k: k, a: data, b: weight.data, beta: 1, c: out.mutableData)
         return out
     }
 
