@@ -1,10 +1,5 @@
 /// Matrix products: linear layers and projections, with constant (frozen) or learnable weights.
 extension Variable {
-    /// x[..., in] · Wᵀ + b with a frozen `nn.Linear` weight [out, in]: only dx = dy · W is computed.
-    public func linear(weight: Tensor, bias: Tensor? = nil) -> Variable {
-        unary("linear", value.linear(weight: weight, bias: bias)) { Tensor.linearBackwardInput($0, weight: weight) }
-    }
-
     /// x[..., in] · W + b with a frozen input-major weight (`LinearWeight`): only dx = dy · Wᵀ is computed.
     public func linear(_ weight: LinearWeight, bias: Tensor? = nil) -> Variable {
         unary("linear", value.linear(weight, bias: bias)) { Tensor.linearBackwardInput($0, weight: weight) }

@@ -35,14 +35,21 @@ extension Tensor {
         return out
     }
 
-    /// residual + x · W + bias: a transformer block's residual update, the product accumulating onto residual + bias.
+    /// residual + x · W + bias: a transformer block's residual update in one output. The residual plus bias is
+    /// written first and the product accumulates onto it, instead of a separate pass adding two fresh tensors.
     public func linear(_ weight: LinearWeight, bias: Tensor, addingTo residual: Tensor) -> Tensor {
         let k = shape[shape.count - 1], n = weight.outFeatures
         precondition(weight.inFeatures == k, "linear: input \(shape), weight [in \(weight.inFeatures), out \(n)]")
         let m = count / max(k, 1)
-        let out = Tensor.residualPlusBias(residual, bias: bias, rows: m, width: n)
+        precondition(bias.count == n, "linear: bias \(bias.shape), expected [\(n)]")
+        precondition(residual.count == m * n, "linear: residual \(residual.shape) for output [\(m), \(n)]")
+        let out = Tensor(uninitialized: residual.shape)
+        let c = out.mutableData, b = bias.data, res = residual.data
+        Parallel.rows(m, width: n) { rows in
+            for r in rows { for j in 0..<n { c[r * n + j] = res[r * n + j] + b[j] } }
+        }
         BLAS.gemmSplittingRows(transB: false, m: m, n: n, k: k, a: data, b: weight.inputMajor.data, beta: 1,
-                               c: out.mutableData)
+                               c: c)
         return out
     }
 

@@ -24,19 +24,6 @@ extension Tensor {
         return out
     }
 
-    /// residual + bias: what a residual linear layer's product accumulates onto, so a transformer block's residual
-    /// update is one output instead of a separate pass adding two fresh tensors.
-    static func residualPlusBias(_ residual: Tensor, bias: Tensor, rows m: Int, width n: Int) -> Tensor {
-        precondition(bias.count == n, "linear: bias \(bias.shape), expected [\(n)]")
-        precondition(residual.count == m * n, "linear: residual \(residual.shape) for output [\(m), \(n)]")
-        let out = Tensor(uninitialized: residual.shape)
-        let c = out.mutableData, b = bias.data, res = residual.data
-        Parallel.rows(m, width: n) { rows in
-            for r in rows { for j in 0..<n { c[r * n + j] = res[r * n + j] + b[j] } }
-        }
-        return out
-    }
-
     /// x[..., k] · w[k, n] (a projection matrix stored input-major, like CLIP's `proj` and `text_projection`).
     public func matmul(_ w: Tensor) -> Tensor {
         let k = shape[shape.count - 1]
