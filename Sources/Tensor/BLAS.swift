@@ -48,17 +48,20 @@ public enum BLAS {
     /// 1024 rows 175 vs 192. Inside `Parallel` (OpenBLAS at one thread) it is one plain call.
     public static let splitRows = 1280
 
+    /// `library` pins the library (`GEMMComparison` times both); nil, the process's choice for these rows.
     public static func gemmSplittingRows(
         transB: Bool = false, m: Int, n: Int, k: Int, a: UnsafePointer<Float>,
-        b: UnsafePointer<Float>, beta: Float = 0, c: UnsafeMutablePointer<Float>
+        b: UnsafePointer<Float>, beta: Float = 0, c: UnsafeMutablePointer<Float>, on library: GEMMLibrary? = nil
     ) {
+        // The library is the one for the whole product's rows, not for a part's.
+        let oneDNN = library.map { $0 == .oneDNN ? GEMMLibrary.loadedOneDNN : nil }
+            ?? GEMMLibrary.oneDNN(forRows: m, transposedB: transB)
         let workers = min(Parallel.workers, threads)
         guard workers > 1, m >= splitRows else {
-            gemm(transB: transB, m: m, n: n, k: k, a: a, b: b, beta: beta, c: c)
+            product(on: oneDNN, transA: false, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: k,
+                    b: b, ldb: transB ? k : n, beta: beta, c: c, ldc: n)
             return
         }
-        // The library is the one for the whole product's rows, not for a part's.
-        let oneDNN = GEMMLibrary.oneDNN(forRows: m, transposedB: transB)
         Parallel.forEachChunk(workers) { parts in
             for part in parts {
                 let lo = m * part / workers, hi = m * (part + 1) / workers

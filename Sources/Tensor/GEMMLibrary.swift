@@ -185,6 +185,12 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
         return rule.library(forRows: rows) == .oneDNN ? resolved.oneDNN : nil
     }
 
+    /// oneDNN loaded whether or not the choice uses it (`GEMMComparison` times both libraries), or why it cannot be.
+    static let oneDNNForComparison: Result<OneDNN, OneDNN.LoadFailure> = resolved.oneDNN.map { .success($0) } ?? OneDNN.load()
+
+    /// The loaded oneDNN for a product pinned to it; nil (OpenBLAS) when it cannot be loaded.
+    static var loadedOneDNN: OneDNN? { try? oneDNNForComparison.get() }
+
     private struct Resolution {
         var choice: Choice
         var error: SelectionError?

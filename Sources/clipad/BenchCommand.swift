@@ -49,11 +49,16 @@ struct BenchSGEMM: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sgemm",
         abstract: "The machine's sgemm rate for encoder-shaped products.",
-        discussion: "Without --m/--n/--k: the MLP product (tokens x batch, MLP width, width) of each workload `bench encoder` and `bench anomalyclip` measure.")
+        discussion: """
+            Without --m/--n/--k: the MLP product (tokens x batch, MLP width, width) of each workload `bench encoder` and `bench anomalyclip` measure.
+            With --libraries: every product of those workloads' towers (and two text towers) on OpenBLAS and on oneDNN, alternating, and each workload's GEMM time under this process's choice of library against the faster library per product; exit status 1 when the choice is more than 5% slower on any workload.
+            """)
     @Option(help: "Rows (tokens x batch).") var m: Int?
     @Option(help: "Output columns.") var n: Int?
     @Option(help: "Inner dimension.") var k: Int?
     @Option(help: "Timed repetitions.") var runs: Int = 7
+    @Flag(help: "Time both GEMM libraries on each product and check this process's choice of library against the faster one.")
+    var libraries = false
 
     /// (workload, m, n, k): the c_fc product of one block.
     static let workloads: [(String, Int, Int, Int)] = [
@@ -76,7 +81,8 @@ struct BenchSGEMM: ParsableCommand {
         }
     }
 
-    func run() {
+    func run() throws {
+        if libraries { return try compareLibraries() }
         let shapes = m.map { m in [("", m, n!, k!)] } ?? Self.workloads
         for (name, m, n, k) in shapes {
             let rate = SGEMMRate.measure(m: m, n: n, k: k, runs: runs)
@@ -85,5 +91,19 @@ struct BenchSGEMM: ParsableCommand {
                          GEMMLibrary.library(forRows: m, transposedB: false).description, BLAS.threads, name.isEmpty ? "" : "  " + name))
         }
         KernelSelection.reportLines.forEach { print("  " + $0) }
+    }
+
+    /// `--libraries`: the comparison table and its verdict; a choice beyond the tolerance on some workload fails
+    /// the command, so a script can check a machine.
+    func compareLibraries() throws {
+        let workloads = try m.map { m in
+            [GEMMComparison.Workload(name: "sgemm \(m)x\(n!)x\(k!)", products: [(.init(m: m, n: n!, k: k!, label: "product"), 1)])]
+        } ?? GEMMWorkloads.benchmarked()
+        KernelSelection.reportLines.forEach { print($0) }
+        print("each product: median of \(runs) runs per library, the libraries alternating; pick = the chosen library's time over the faster one's")
+        let report = try GEMMComparisonReport.measure(workloads, runs: runs, choice: GEMMLibrary.active)
+        report.lines.forEach { print($0) }
+        print(report.summary)
+        if !report.workloadsBeyondTolerance.isEmpty { throw ExitCode(1) }
     }
 }

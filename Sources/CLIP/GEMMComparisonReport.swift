@@ -1,0 +1,91 @@
+import Foundation
+import Tensor
+
+/// The GEMM libraries timed on every product of some workloads, and what that says of a choice of library: per
+/// product both rates and the choice's pick, per workload its GEMM time under the choice against the best library
+/// per product. What `clipad bench sgemm --libraries` prints.
+public struct GEMMComparisonReport: Sendable {
+    public var workloads: [GEMMComparison.Workload]
+    public var timings: [GEMMComparison.Timing]
+    public var choice: GEMMLibrary.Choice
+
+    /// A workload whose GEMM time under the choice stays within this factor of the best per product is served
+    /// well (issue 14's target: within 5% of the best kernel choice).
+    public static let tolerance = 1.05
+
+    public init(workloads: [GEMMComparison.Workload], timings: [GEMMComparison.Timing], choice: GEMMLibrary.Choice) {
+        self.workloads = workloads
+        self.timings = timings
+        self.choice = choice
+    }
+
+    /// Times each distinct product of `workloads` once on both libraries (`runs` alternating pairs).
+    public static func measure(_ workloads: [GEMMComparison.Workload], runs: Int, choice: GEMMLibrary.Choice,
+                               progress: (Int, Int) -> Void = { _, _ in }) throws(GEMMComparison.Unavailable) -> GEMMComparisonReport {
+        var products: [GEMMComparison.Product] = []
+        for w in workloads { for (p, _) in w.products where !products.contains(p) { products.append(p) } }
+        var timings: [GEMMComparison.Timing] = []
+        for (i, p) in products.enumerated() {
+            progress(i, products.count)
+            timings.append(try GEMMComparison.measure(p, runs: runs))
+        }
+        return GEMMComparisonReport(workloads: workloads, timings: timings, choice: choice)
+    }
+
+    /// A workload's GEMM seconds per forward pass under the choice, the best library per product, and each library alone.
+    public struct Cost: Sendable, Equatable {
+        public var choice: Double, best: Double, openBLAS: Double, oneDNN: Double
+        /// The choice's time over the best per product (1 = every pick was the faster library).
+        public var choiceOverBest: Double { choice / best }
+    }
+
+    public func cost(of workload: GEMMComparison.Workload) -> Cost {
+        func total(_ pick: (GEMMComparison.Timing) -> GEMMLibrary) -> Double {
+            GEMMComparison.seconds(of: workload, timings: timings, choosing: pick)
+        }
+        return Cost(choice: total { GEMMComparison.pick(choice, for: $0.product) }, best: total(\.faster),
+                    openBLAS: total { _ in .openBLAS }, oneDNN: total { _ in .oneDNN })
+    }
+
+    /// The workloads whose GEMM time under the choice is more than `tolerance` times the best per product.
+    public var workloadsBeyondTolerance: [GEMMComparison.Workload] {
+        workloads.filter { cost(of: $0).choiceOverBest > Self.tolerance }
+    }
+
+    /// The table: per workload its products (rates, the choice's pick, pick / faster time) and its GEMM time per
+    /// forward under the choice, the best per product and each library alone.
+    public var lines: [String] {
+        var out: [String] = []
+        for w in workloads {
+            out.append(w.name)
+            for (p, count) in w.products {
+                guard let t = timings.first(where: { $0.product == p }) else { continue }
+                let pick = GEMMComparison.pick(choice, for: p)
+                let what = "  " + Self.padded(p.label, 27) + Self.padded(p.shape, 15)
+                    + (p.transposedB ? "B transposed    " : "B untransposed  ") + (p.singleThread ? "1 thread " : "\(BLAS.threads) threads")
+                out.append(what + String(format: " x%-5d OpenBLAS %6.1f  oneDNN %6.1f GFLOP/s  pick %@ %.2f", count,
+                                         t.gflops(.openBLAS), t.gflops(.oneDNN), pick.description, t.seconds(pick) / t.best))
+            }
+            let c = cost(of: w)
+            out.append(String(format: "  GEMM per forward: %.4f s as chosen, %.4f s with the faster library per product (%.2fx); OpenBLAS alone %.2fx, oneDNN alone %.2fx",
+                              c.choice, c.best, c.choiceOverBest, c.openBLAS / c.best, c.oneDNN / c.best))
+        }
+        return out
+    }
+
+    /// One line: how many workloads the choice serves within `tolerance` of the best, and which it does not.
+    public var summary: String {
+        let beyond = workloadsBeyondTolerance
+        let verdict = beyond.isEmpty
+            ? "within \(Self.percent) of the best library per product on all \(workloads.count) workloads"
+            : "within \(Self.percent) on \(workloads.count - beyond.count) of \(workloads.count) workloads; beyond it: "
+                + beyond.map { String(format: "%@ (%.2fx)", $0.name, cost(of: $0).choiceOverBest) }.joined(separator: ", ")
+        return "GEMM choice (\(choice)): \(verdict)"
+    }
+
+    static func padded(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+
+    static var percent: String { String(format: "%.0f%%", (tolerance - 1) * 100) }
+}
