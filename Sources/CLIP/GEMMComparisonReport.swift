@@ -2,15 +2,18 @@ import Foundation
 import Tensor
 
 /// The GEMM libraries timed on every product of some workloads, and what that says of a choice of library: per
-/// product both rates and the choice's pick, per workload its GEMM time under the choice against the best library
-/// per product. What `clipad bench sgemm --libraries` prints.
+/// product both rates and the choice's pick, per workload its GEMM time under the choice against each library alone
+/// (the settings `CLIPAD_GEMM` offers) and against the faster library per product. What `clipad bench sgemm
+/// --libraries` prints. It models the products alone: at the workload level the libraries also differ in call
+/// overhead and in how their threads share the cores with ClipAD's loops, so a verdict here is a lead to confirm
+/// with `CLIPAD_GEMM` pairs of the workload's own bench, not a measurement of it.
 public struct GEMMComparisonReport: Sendable {
     public var workloads: [GEMMComparison.Workload]
     public var timings: [GEMMComparison.Timing]
     public var choice: GEMMLibrary.Choice
 
-    /// A workload whose GEMM time under the choice stays within this factor of the best per product is served
-    /// well (issue 14's target: within 5% of the best kernel choice).
+    /// A workload whose GEMM time under the choice stays within this factor of the faster library alone is served
+    /// well (issue 14's target: within 5% of the best setting).
     public static let tolerance = 1.05
 
     public init(workloads: [GEMMComparison.Workload], timings: [GEMMComparison.Timing], choice: GEMMLibrary.Choice) {
@@ -35,8 +38,8 @@ public struct GEMMComparisonReport: Sendable {
     /// A workload's GEMM seconds per forward pass under the choice, the best library per product, and each library alone.
     public struct Cost: Sendable, Equatable {
         public var choice: Double, best: Double, openBLAS: Double, oneDNN: Double
-        /// The choice's time over the best per product (1 = every pick was the faster library).
-        public var choiceOverBest: Double { choice / best }
+        /// The choice's time over the faster library alone's.
+        public var choiceOverBestSetting: Double { choice / min(openBLAS, oneDNN) }
     }
 
     public func cost(of workload: GEMMComparison.Workload) -> Cost {
@@ -47,13 +50,13 @@ public struct GEMMComparisonReport: Sendable {
                     openBLAS: total { _ in .openBLAS }, oneDNN: total { _ in .oneDNN })
     }
 
-    /// The workloads whose GEMM time under the choice is more than `tolerance` times the best per product.
+    /// The workloads whose GEMM time under the choice is more than `tolerance` times the faster library alone's.
     public var workloadsBeyondTolerance: [GEMMComparison.Workload] {
-        workloads.filter { cost(of: $0).choiceOverBest > Self.tolerance }
+        workloads.filter { cost(of: $0).choiceOverBestSetting > Self.tolerance }
     }
 
     /// The table: per workload its products (rates, the choice's pick, pick / faster time) and its GEMM time per
-    /// forward under the choice, the best per product and each library alone.
+    /// forward under the choice, each library alone and the faster library per product.
     public var lines: [String] {
         var out: [String] = []
         for w in workloads {
@@ -67,19 +70,20 @@ public struct GEMMComparisonReport: Sendable {
                                          t.gflops(.openBLAS), t.gflops(.oneDNN), pick.description, t.seconds(pick) / t.best))
             }
             let c = cost(of: w)
-            out.append(String(format: "  GEMM per forward: %.4f s as chosen, %.4f s with the faster library per product (%.2fx); OpenBLAS alone %.2fx, oneDNN alone %.2fx",
-                              c.choice, c.best, c.choiceOverBest, c.openBLAS / c.best, c.oneDNN / c.best))
+            out.append(String(format: "  GEMM per forward: %.4f s as chosen; OpenBLAS alone %.2fx that, oneDNN alone %.2fx, the faster library per product %.2fx",
+                              c.choice, c.openBLAS / c.choice, c.oneDNN / c.choice, c.best / c.choice))
         }
         return out
     }
 
-    /// One line: how many workloads the choice serves within `tolerance` of the best, and which it does not.
+    /// One line: on how many workloads the choice's GEMM time is within `tolerance` of the faster library alone's,
+    /// and which it is not.
     public var summary: String {
         let beyond = workloadsBeyondTolerance
         let verdict = beyond.isEmpty
-            ? "within \(Self.percent) of the best library per product on all \(workloads.count) workloads"
-            : "within \(Self.percent) on \(workloads.count - beyond.count) of \(workloads.count) workloads; beyond it: "
-                + beyond.map { String(format: "%@ (%.2fx)", $0.name, cost(of: $0).choiceOverBest) }.joined(separator: ", ")
+            ? "GEMM time within \(Self.percent) of the faster library alone on all \(workloads.count) workloads"
+            : "GEMM time within \(Self.percent) of the faster library alone on \(workloads.count - beyond.count) of \(workloads.count) workloads; beyond it: "
+                + beyond.map { String(format: "%@ (%.2fx)", $0.name, cost(of: $0).choiceOverBestSetting) }.joined(separator: ", ")
         return "GEMM choice (\(choice)): \(verdict)"
     }
 

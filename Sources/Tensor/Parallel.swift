@@ -57,3 +57,19 @@ enum System {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// `items` cut into blocks of a fixed size rather than one per core, so partial sums taken per block on all cores
+/// and added in block order give the same result on any number of cores.
+public struct FixedBlocks: Sendable {
+    public static let size = 1 << 16
+    /// Number of blocks.
+    public let count: Int
+    let items: Int
+
+    public init(items: Int) {
+        self.items = items
+        count = (items + Self.size - 1) / Self.size
+    }
+
+    public func range(_ block: Int) -> Range<Int> { block * Self.size ..< min(items, (block + 1) * Self.size) }
+}

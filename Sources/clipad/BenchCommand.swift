@@ -51,7 +51,7 @@ struct BenchSGEMM: ParsableCommand {
         abstract: "The machine's sgemm rate for encoder-shaped products.",
         discussion: """
             Without --m/--n/--k: the MLP product (tokens x batch, MLP width, width) of each workload `bench encoder` and `bench anomalyclip` measure.
-            With --libraries: every product of those workloads' towers (and two text towers) on OpenBLAS and on oneDNN, alternating, and each workload's GEMM time under this process's choice of library against the faster library per product; exit status 1 when the choice is more than 5% slower on any workload.
+            With --libraries: every product of those workloads' towers (and two text towers) on OpenBLAS and on oneDNN, alternating, and each workload's GEMM time under this process's choice of library against each library alone and the faster library per product: a lead to confirm with CLIPAD_GEMM pairs of the workload's own bench.
             """)
     @Option(help: "Rows (tokens x batch).") var m: Int?
     @Option(help: "Output columns.") var n: Int?
@@ -93,8 +93,7 @@ struct BenchSGEMM: ParsableCommand {
         KernelSelection.reportLines.forEach { print("  " + $0) }
     }
 
-    /// `--libraries`: the comparison table and its verdict; a choice beyond the tolerance on some workload fails
-    /// the command, so a script can check a machine.
+    /// `--libraries`: the comparison table and its verdict.
     func compareLibraries() throws {
         let workloads = try m.map { m in
             [GEMMComparison.Workload(name: "sgemm \(m)x\(n!)x\(k!)", products: [(.init(m: m, n: n!, k: k!, label: "product"), 1)])]
@@ -104,6 +103,5 @@ struct BenchSGEMM: ParsableCommand {
         let report = try GEMMComparisonReport.measure(workloads, runs: runs, choice: GEMMLibrary.active)
         report.lines.forEach { print($0) }
         print(report.summary)
-        if !report.workloadsBeyondTolerance.isEmpty { throw ExitCode(1) }
     }
 }

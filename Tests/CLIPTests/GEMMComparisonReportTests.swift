@@ -25,28 +25,33 @@ final class GEMMComparisonReportTests: XCTestCase {
         XCTAssertEqual(try GEMMWorkloads.benchmarked().count, 8)
     }
 
-    /// A choice that picks the slower library on a workload's heavy products is flagged; one within 5% is not.
+    /// A choice that puts a workload's products on the slower library is flagged against the faster library alone;
+    /// one within 5% of it is not, and the faster library per product is reported beside it.
     func testReportFlagsAChoiceBeyondFivePercent() {
         typealias Product = GEMMComparison.Product
         let small = Product(m: 34, n: 768, k: 768, label: "out_proj"), large = Product(m: 1576, n: 768, k: 768, label: "out_proj")
+        let heads = Product(m: 1576, n: 1576, k: 64, transposedB: true, singleThread: true, label: "attention scores, per head")
         let timings = [GEMMComparison.Timing(product: small, openBLAS: 1.0, oneDNN: 0.5),
-                       GEMMComparison.Timing(product: large, openBLAS: 10.0, oneDNN: 10.3)]
+                       GEMMComparison.Timing(product: large, openBLAS: 10.0, oneDNN: 10.25),
+                       GEMMComparison.Timing(product: heads, openBLAS: 2.0, oneDNN: 1.0)]
         let workloads = [GEMMComparison.Workload(name: "text", products: [(small, 12)]),
-                         GEMMComparison.Workload(name: "vision", products: [(large, 12)])]
-        let split = GEMMLibrary.Choice.all(.openBLAS)
-        var report = GEMMComparisonReport(workloads: workloads, timings: timings, choice: split)
+                         GEMMComparison.Workload(name: "vision", products: [(large, 12), (heads, 1)])]
+        var report = GEMMComparisonReport(workloads: workloads, timings: timings, choice: .all(.openBLAS))
         XCTAssertEqual(report.cost(of: workloads[0]), .init(choice: 12, best: 6, openBLAS: 12, oneDNN: 6))
+        XCTAssertEqual(report.cost(of: workloads[1]), .init(choice: 122, best: 121, openBLAS: 122, oneDNN: 124))
         XCTAssertEqual(report.workloadsBeyondTolerance.map(\.name), ["text"])
-        XCTAssertEqual(report.summary, "GEMM choice (OpenBLAS): within 5% on 1 of 2 workloads; beyond it: text (2.00x)")
+        XCTAssertEqual(report.summary, "GEMM choice (OpenBLAS): GEMM time within 5% of the faster library alone on 1 of 2 workloads; beyond it: text (2.00x)")
 
         let byRows = GEMMLibrary.ByRows(.oneDNN, below: 128, .openBLAS)
         report.choice = GEMMLibrary.Choice(untransposed: byRows, transposed: byRows)
         XCTAssertTrue(report.workloadsBeyondTolerance.isEmpty)
-        XCTAssertEqual(report.summary, "GEMM choice (oneDNN below 128 rows, OpenBLAS from 128): within 5% of the best library per product on all 2 workloads")
+        XCTAssertEqual(report.summary, "GEMM choice (oneDNN below 128 rows, OpenBLAS from 128): GEMM time within 5% of the faster library alone on all 2 workloads")
         let lines = report.lines
-        XCTAssertEqual(lines.count, 6)
+        XCTAssertEqual(lines.count, 7)
         XCTAssertTrue(lines[1].contains("pick oneDNN 1.00"), lines[1])
-        XCTAssertTrue(lines[2].contains("(1.00x); OpenBLAS alone 2.00x, oneDNN alone 1.00x"), lines[2])
+        XCTAssertTrue(lines[2].hasSuffix("as chosen; OpenBLAS alone 2.00x that, oneDNN alone 1.00x, the faster library per product 1.00x"), lines[2])
         XCTAssertTrue(lines[4].contains("pick OpenBLAS 1.00"), lines[4])
+        XCTAssertTrue(lines[5].contains("B transposed") && lines[5].contains("1 thread ") && lines[5].contains("pick OpenBLAS 2.00"), lines[5])
+        XCTAssertTrue(lines[6].hasSuffix("the faster library per product 0.99x"), lines[6])
     }
 }

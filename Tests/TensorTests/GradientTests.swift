@@ -1,3 +1,4 @@
+import Foundation
 import TestSupport
 import XCTest
 @testable import Tensor
@@ -177,6 +178,47 @@ final class GradientTests: XCTestCase {
             let p = probabilities(v[0])
             let anomalous = p.slice(axis: 1, 1..<2).reshaped([2, 3, 4]), normal = p.slice(axis: 1, 0..<1).reshaped([2, 3, 4])
             return anomalous.diceLoss(targets: gt) + normal.diceLoss(targets: gt.map { 1 - $0 })
+        }
+    }
+
+    /// Over more pixels than one `FixedBlocks` block (the loss is summed per block on all cores), for γ = 2 (the
+    /// pow-free path) and γ = 1.5: the definition's value and gradient, summed in one sequential loop.
+    func testFocalLossOverManyBlocksMatchesTheDefinition() throws {
+        let b = 2, c = 3, m = FixedBlocks.size + 1234, smooth: Float = 1e-5
+        var rng = SeededGenerator(seed: 44)
+        let logits = Tensor.randomNormal([b * m, c], std: 2, using: &rng)
+        let targets = (0..<(b * m)).map { ($0 * 7 + $0 / 5) % c }
+        for gamma: Float in [2, 1.5] {
+            let tape = Tape()
+            let x = tape.parameter(logits)
+            let probs = x.softmax().reshaped([b, m, c]).transposedLastTwo()   // [B, C, m]
+            let loss = probs.focalLoss(targets: targets, gamma: gamma)
+            let grad = try XCTUnwrap(try tape.backward(loss)[x])
+            let p = probs.value.data
+            var want: Double = 0
+            var dpts = [Double](repeating: 0, count: b * m)
+            for i in 0..<(b * m) {
+                let bi = i / m, j = i % m
+                var pt = Double(smooth)
+                for k in 0..<c { pt += Double(k == targets[i] ? 1 - smooth : smooth / Float(c - 1)) * Double(p[(bi * c + k) * m + j]) }
+                want -= pow(1 - pt, Double(gamma)) * log(pt)
+                dpts[i] = -pow(1 - pt, Double(gamma)) / pt + Double(gamma) * pow(1 - pt, Double(gamma) - 1) * log(pt)
+            }
+            want /= Double(b * m)
+            XCTAssertEqual(Double(loss.value[flat: 0]), want, accuracy: 1e-6 * abs(want), "γ = \(gamma)")
+            // The gradient through the softmax, from dL/dpt by the chain rule, on a sample of pixels.
+            for i in stride(from: 0, to: b * m, by: 977) {
+                let bi = i / m, j = i % m
+                for k in 0..<c {
+                    var dlogit: Double = 0
+                    for q in 0..<c {
+                        let pq = Double(p[(bi * c + q) * m + j]), pk = Double(p[(bi * c + k) * m + j])
+                        let w = Double(q == targets[i] ? 1 - smooth : smooth / Float(c - 1))
+                        dlogit += dpts[i] / Double(b * m) * w * pq * ((q == k ? 1 : 0) - pk)
+                    }
+                    XCTAssertEqual(Double(grad[flat: i * c + k]), dlogit, accuracy: 1e-4 * abs(dlogit) + 1e-10, "γ = \(gamma), pixel \(i), class \(k)")
+                }
+            }
         }
     }
 
