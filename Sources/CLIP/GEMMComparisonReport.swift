@@ -23,19 +23,17 @@ public struct GEMMComparisonReport: Sendable {
     }
 
     /// Times each distinct product of `workloads` once on both libraries (`runs` alternating pairs).
-    public static func measure(_ workloads: [GEMMComparison.Workload], runs: Int, choice: GEMMLibrary.Choice,
-                               progress: (Int, Int) -> Void = { _, _ in }) throws(GEMMComparison.Unavailable) -> GEMMComparisonReport {
+    public static func measure(_ workloads: [GEMMComparison.Workload], runs: Int,
+                               choice: GEMMLibrary.Choice) throws(GEMMComparison.Unavailable) -> GEMMComparisonReport {
         var products: [GEMMComparison.Product] = []
         for w in workloads { for (p, _) in w.products where !products.contains(p) { products.append(p) } }
         var timings: [GEMMComparison.Timing] = []
-        for (i, p) in products.enumerated() {
-            progress(i, products.count)
-            timings.append(try GEMMComparison.measure(p, runs: runs))
-        }
+        for p in products { timings.append(try GEMMComparison.measure(p, runs: runs)) }
         return GEMMComparisonReport(workloads: workloads, timings: timings, choice: choice)
     }
 
-    /// A workload's GEMM seconds per forward pass under the choice, the best library per product, and each library alone.
+    /// A workload's GEMM seconds per forward pass under the choice, with the faster library per product, and with
+    /// each library alone.
     public struct Cost: Sendable, Equatable {
         public var choice: Double, best: Double, openBLAS: Double, oneDNN: Double
         /// The choice's time over the faster library alone's.

@@ -54,8 +54,7 @@ public enum BLAS {
         b: UnsafePointer<Float>, beta: Float = 0, c: UnsafeMutablePointer<Float>, on library: GEMMLibrary? = nil
     ) {
         // The library is the one for the whole product's rows, not for a part's.
-        let oneDNN = library.map { $0 == .oneDNN ? GEMMLibrary.loadedOneDNN : nil }
-            ?? GEMMLibrary.oneDNN(forRows: m, transposedB: transB)
+        let oneDNN = library.map(GEMMLibrary.loaded) ?? GEMMLibrary.oneDNN(forRows: m, transposedB: transB)
         let workers = min(Parallel.workers, threads)
         guard workers > 1, m >= splitRows else {
             product(on: oneDNN, transA: false, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: k,

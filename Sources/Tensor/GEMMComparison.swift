@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Both GEMM libraries timed side by side on the products ClipAD issues, and how close a rule's pick comes to the
 /// faster one. `clipad bench sgemm --libraries` prints it, so the built-in choice (`GEMMLibrary.preferred`, measured
 /// on a few CPUs) can be checked on the machine at hand instead of trusted.
@@ -70,18 +68,18 @@ public enum GEMMComparison {
         let b = Tensor.randomNormal([(rowsB - 1) * p.stridedB + (p.transposedB ? p.k : p.n)], std: 1, using: &rng)
         let c = Tensor(zeros: [(p.m - 1) * p.stridedC + p.n])
         func run(_ library: GEMMLibrary) -> Double {
-            let start = DispatchTime.now().uptimeNanoseconds
-            if p.singleThread {
-                BLAS.singleThreaded {
-                    BLAS.product(on: library == .oneDNN ? GEMMLibrary.loadedOneDNN : nil, transA: false,
-                                 transB: p.transposedB, m: p.m, n: p.n, k: p.k, alpha: 1, a: a.data, lda: p.stridedA,
-                                 b: b.data, ldb: p.stridedB, beta: 0, c: c.mutableData, ldc: p.stridedC)
+            Benchmark.seconds {
+                if p.singleThread {
+                    BLAS.singleThreaded {
+                        BLAS.product(on: GEMMLibrary.loaded(library), transA: false, transB: p.transposedB,
+                                     m: p.m, n: p.n, k: p.k, alpha: 1, a: a.data, lda: p.stridedA,
+                                     b: b.data, ldb: p.stridedB, beta: 0, c: c.mutableData, ldc: p.stridedC)
+                    }
+                } else {
+                    BLAS.gemmSplittingRows(transB: p.transposedB, m: p.m, n: p.n, k: p.k, a: a.data, b: b.data,
+                                           c: c.mutableData, on: library)
                 }
-            } else {
-                BLAS.gemmSplittingRows(transB: p.transposedB, m: p.m, n: p.n, k: p.k, a: a.data, b: b.data,
-                                       c: c.mutableData, on: library)
             }
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
         _ = run(.openBLAS); _ = run(.oneDNN)
         var openBLAS: [Double] = [], oneDNN: [Double] = []
@@ -89,7 +87,7 @@ public enum GEMMComparison {
             openBLAS.append(run(.openBLAS))
             oneDNN.append(run(.oneDNN))
         }
-        return Timing(product: product, openBLAS: median(openBLAS), oneDNN: median(oneDNN))
+        return Timing(product: product, openBLAS: Benchmark.median(openBLAS), oneDNN: Benchmark.median(oneDNN))
     }
 
     /// A workload's products with how often one forward issues each (per image batch).
@@ -115,10 +113,5 @@ public enum GEMMComparison {
     /// The library `choice` gives a product in a process that made that choice.
     public static func pick(_ choice: GEMMLibrary.Choice, for product: Product) -> GEMMLibrary {
         (product.transposedB ? choice.transposed : choice.untransposed).library(forRows: product.m)
-    }
-
-    static func median(_ xs: [Double]) -> Double {
-        let s = xs.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 }

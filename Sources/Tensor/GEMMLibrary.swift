@@ -188,8 +188,11 @@ public enum GEMMLibrary: String, Sendable, CaseIterable, CustomStringConvertible
     /// oneDNN loaded whether or not the choice uses it (`GEMMComparison` times both libraries), or why it cannot be.
     static let oneDNNForComparison: Result<OneDNN, OneDNN.LoadFailure> = resolved.oneDNN.map { .success($0) } ?? OneDNN.load()
 
-    /// The loaded oneDNN for a product pinned to it; nil (OpenBLAS) when it cannot be loaded.
-    static var loadedOneDNN: OneDNN? { try? oneDNNForComparison.get() }
+    /// What `BLAS.product` takes for a product pinned to `library`: the loaded oneDNN, or nil for OpenBLAS (also
+    /// when oneDNN cannot be loaded).
+    static func loaded(_ library: GEMMLibrary) -> OneDNN? {
+        library == .oneDNN ? try? oneDNNForComparison.get() : nil
+    }
 
     private struct Resolution {
         var choice: Choice

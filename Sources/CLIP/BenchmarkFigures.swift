@@ -1,24 +1,6 @@
 import Foundation
 import Tensor
 
-/// Timing helpers for `clipad bench`.
-public enum Benchmark {
-    /// Runs `body` once to warm up, then `runs` times, returning wall-clock seconds per run.
-    public static func measure(runs: Int, _ body: () throws -> Void) rethrows -> [Double] {
-        try body()
-        return try (0..<max(runs, 1)).map { _ in
-            let start = DispatchTime.now().uptimeNanoseconds
-            try body()
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        }
-    }
-
-    public static func median(_ xs: [Double]) -> Double {
-        let s = xs.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
-}
-
 /// The machine's sgemm rate for one shape, measured in the same process right after a workload, so the workload's
 /// share of it (and its distance from the pure-GEMM floor: its FLOPs at that rate) compares like with like.
 public enum SGEMMRate {
